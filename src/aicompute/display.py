@@ -1,0 +1,93 @@
+"""How notebooks put text and tables in the report: every data string is escaped, so markup in data shows as text."""
+
+from __future__ import annotations
+
+import html
+import re
+
+import pandas as pd
+from IPython.display import HTML, Markdown, display
+
+from .records import Record, fmt
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|~])")
+
+
+def esc(text: object) -> str:
+    """Escape a data string for Markdown prose: HTML entities and Markdown punctuation both neutralised."""
+    return _MD_SPECIAL.sub(r"\\\1", html.escape(str(text), quote=False))
+
+
+def md(text: str) -> None:
+    """Show prose. Numbers come from records (``Record.text()``); data strings must pass through :func:`esc`."""
+    display(Markdown(text))
+
+
+def table(frame: pd.DataFrame, *, formats: dict[str, str] | None = None, caption: str | None = None,
+          max_rows: int = 200) -> None:
+    """Show a DataFrame as an HTML table; values are escaped, missing numbers read 'unknown'."""
+    frame = frame.head(max_rows).copy()
+    for column, pattern in (formats or {}).items():
+        frame[column] = frame[column].map(lambda v, p=pattern: "unknown" if pd.isna(v) else p.format(v))
+    for column in frame.columns:
+        if pd.api.types.is_datetime64_any_dtype(frame[column]):
+            frame[column] = frame[column].dt.strftime("%Y-%m-%d").fillna("")
+    body = frame.to_html(index=False, escape=True, na_rep="", border=0, classes="aicompute-table")
+    head = f"<p><strong>{html.escape(caption)}</strong></p>" if caption else ""
+    display(HTML(head + body))
+
+
+def caveat(text: str) -> None:
+    """A boxed caveat (text is Markdown written by us, not data)."""
+    display(HTML(f'<div class="caveat">{_markdown_inline(text)}</div>'))
+
+
+def _markdown_inline(text: str) -> str:
+    # Our caveats use only **bold**; everything else is escaped.
+    escaped = html.escape(text, quote=False)
+    return re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", escaped)
+
+
+def cards(records: list[Record], links: dict[str, str] | None = None) -> None:
+    """Key-number cards: value, range, label and a link to the chart the number comes from."""
+    items = []
+    for record in records:
+        rng = ""
+        if record.low is not None and record.high is not None and record.low != record.high:
+            rng = f'<div class="card-range">range {html.escape(fmt(record.low, record.unit))} – ' \
+                  f'{html.escape(fmt(record.high, record.unit))}</div>'
+        link = (links or {}).get(record.key)
+        anchor = f'<a href="#{html.escape(link)}">see chapter</a>' if link else ""
+        items.append(
+            f'<div class="card"><div class="card-value">{html.escape(fmt(record.value, record.unit))}</div>{rng}'
+            f'<div class="card-label">{html.escape(record.label)}</div>{anchor}</div>'
+        )
+    display(HTML(f'<div class="card-grid">{"".join(items)}</div>'))
+
+
+def ledger_html(verdicts: list, claims: pd.DataFrame, records: dict[str, Record], chapter_links: dict[str, str]) -> str:
+    """The claims ledger as an HTML table: claim, verdict badge, rule, evidence and counter-evidence from records."""
+
+    def evidence(keys: list[str]) -> str:
+        items = []
+        for key in keys:
+            record = records.get(key)
+            if record is not None:
+                items.append(f"{html.escape(record.label)}: <strong>{html.escape(record.text())}</strong>")
+        return "<br>".join(items) or "—"
+
+    text = claims.set_index("claim_id")["claim"]
+    rows = []
+    for v in verdicts:
+        badge = v.verdict.replace(" ", "-")
+        link = chapter_links.get(v.chapter)
+        chapter = f'<a href="#{html.escape(link)}">{html.escape(v.chapter)}</a>' if link else html.escape(v.chapter)
+        rows.append(
+            f"<tr><td><strong>{html.escape(v.claim_id)}</strong></td><td>{html.escape(str(text.get(v.claim_id, '')))}</td>"
+            f'<td><span class="verdict verdict-{badge}">{html.escape(v.verdict)}</span></td>'
+            f"<td>{evidence(v.evidence)}</td><td>{evidence(v.counter)}</td>"
+            f"<td><em>{html.escape(v.rule)}</em></td><td>{chapter}</td></tr>"
+        )
+    return ("<table class='aicompute-table ledger'><thead><tr><th>claim</th><th>what it says</th><th>verdict</th>"
+            "<th>evidence</th><th>strongest counter-evidence</th><th>rule</th><th>chapter</th></tr></thead><tbody>"
+            + "".join(rows) + "</tbody></table>")
