@@ -14,12 +14,12 @@ import pandas as pd
 
 @dataclass(frozen=True)
 class CapacityAssumptions:
-    gw: float                      # capacity, GW
-    cost_per_gw: float             # USD bn of capital per GW (scope stated in the data)
-    useful_life_years: float       # straight-line depreciation period
-    required_return_pct: float     # annual return required on the capital, percent
-    opex_pct_of_capex: float       # annual operating cost (power, staff, upkeep) as percent of capital
-    seller_gross_margin_pct: float # gross margin of whoever sells the compute, percent
+    gw: float  # capacity, GW
+    cost_per_gw: float  # USD bn of capital per GW (scope stated in the data)
+    useful_life_years: float  # straight-line depreciation period
+    required_return_pct: float  # annual return required on the capital, percent
+    opex_pct_of_capex: float  # annual operating cost (power, staff, upkeep) as percent of capital
+    seller_gross_margin_pct: float  # gross margin of whoever sells the compute, percent
 
     def __post_init__(self) -> None:
         if self.gw < 0:
@@ -32,7 +32,9 @@ class CapacityAssumptions:
             if not 0 <= getattr(self, name) <= 100:
                 raise ValueError(f"{name} must be between 0 and 100 percent, got {getattr(self, name)}")
         if not 0 <= self.seller_gross_margin_pct < 100:
-            raise ValueError(f"seller_gross_margin_pct must be at least 0 and below 100, got {self.seller_gross_margin_pct}")
+            raise ValueError(
+                f"seller_gross_margin_pct must be at least 0 and below 100, got {self.seller_gross_margin_pct}"
+            )
 
 
 def capital(a: CapacityAssumptions) -> float:
@@ -47,8 +49,12 @@ def cost_stack(a: CapacityAssumptions) -> dict[str, float]:
     ret = cap * a.required_return_pct / 100
     cost = depreciation + opex + ret
     revenue = cost / (1 - a.seller_gross_margin_pct / 100)
-    return {"depreciation": depreciation, "operating cost": opex, "return on capital": ret,
-            "gross margin of seller": revenue - cost}
+    return {
+        "depreciation": depreciation,
+        "operating cost": opex,
+        "return on capital": ret,
+        "gross margin of seller": revenue - cost,
+    }
 
 
 def required_revenue(a: CapacityAssumptions) -> float:
@@ -62,8 +68,9 @@ def vectorised_required_revenue(gw, cost_per_gw, life, ret_pct, opex_pct, margin
     return cost / (1 - margin_pct / 100)
 
 
-def monte_carlo(ranges: dict[str, tuple[float, float, float]], draws: int, seed: int,
-                visible_revenue: float | None = None) -> dict[str, float]:
+def monte_carlo(
+    ranges: dict[str, tuple[float, float, float]], draws: int, seed: int, visible_revenue: float | None = None
+) -> dict[str, float]:
     """p5 / median / p95 of required revenue (and of the gap to ``visible_revenue``) over triangular draws.
 
     ``ranges`` maps each of gw, cost_per_gw, useful_life_years, required_return_pct, opex_pct_of_capex,
@@ -71,8 +78,14 @@ def monte_carlo(ranges: dict[str, tuple[float, float, float]], draws: int, seed:
     """
     if draws < 1:
         raise ValueError(f"draws must be at least 1, got {draws}")
-    needed = ("gw", "cost_per_gw", "useful_life_years", "required_return_pct", "opex_pct_of_capex",
-              "seller_gross_margin_pct")
+    needed = (
+        "gw",
+        "cost_per_gw",
+        "useful_life_years",
+        "required_return_pct",
+        "opex_pct_of_capex",
+        "seller_gross_margin_pct",
+    )
     missing = [n for n in needed if n not in ranges]
     if missing:
         raise ValueError(f"missing ranges for {missing}")
@@ -89,12 +102,21 @@ def monte_carlo(ranges: dict[str, tuple[float, float, float]], draws: int, seed:
         return np.full(draws, float(mode)) if low == high else rng.triangular(low, mode, high, draws)
 
     values = vectorised_required_revenue(*[draw(n) for n in needed])
-    result = {"p5": float(np.percentile(values, 5)), "median": float(np.median(values)),
-              "p95": float(np.percentile(values, 95)), "draws": draws}
+    result = {
+        "p5": float(np.percentile(values, 5)),
+        "median": float(np.median(values)),
+        "p95": float(np.percentile(values, 95)),
+        "draws": draws,
+    }
     if visible_revenue is not None:
         gap = values - visible_revenue
-        result.update({"gap_p5": float(np.percentile(gap, 5)), "gap_median": float(np.median(gap)),
-                       "gap_p95": float(np.percentile(gap, 95))})
+        result.update(
+            {
+                "gap_p5": float(np.percentile(gap, 5)),
+                "gap_median": float(np.median(gap)),
+                "gap_p95": float(np.percentile(gap, 95)),
+            }
+        )
     return result
 
 
@@ -104,8 +126,17 @@ def tornado(base: CapacityAssumptions, ranges: dict[str, tuple[float, float]]) -
     centre = required_revenue(base)
     for name, (low, high) in ranges.items():
         at = [required_revenue(CapacityAssumptions(**{**base.__dict__, name: v})) for v in (low, high)]
-        rows.append({"assumption": name, "low_value": low, "high_value": high, "at_low": at[0], "at_high": at[1],
-                     "base": centre, "swing": abs(at[1] - at[0])})
+        rows.append(
+            {
+                "assumption": name,
+                "low_value": low,
+                "high_value": high,
+                "at_low": at[0],
+                "at_high": at[1],
+                "base": centre,
+                "swing": abs(at[1] - at[0]),
+            }
+        )
     return pd.DataFrame(rows).sort_values("swing", ascending=False).reset_index(drop=True)
 
 

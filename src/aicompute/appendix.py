@@ -29,8 +29,15 @@ def dictionary_frames(descriptor: dict) -> list[tuple[dict, pd.DataFrame]]:
                     rules.append(f"{word} {constraints[key]}")
             if "pattern" in constraints:
                 rules.append(f"pattern {constraints['pattern']}")
-            rows.append({"column": field["name"], "type": field.get("type", "string"), "unit": field.get("unit", ""),
-                         "description": field.get("description", ""), "rules": "; ".join(rules)})
+            rows.append(
+                {
+                    "column": field["name"],
+                    "type": field.get("type", "string"),
+                    "unit": field.get("unit", ""),
+                    "description": field.get("description", ""),
+                    "rules": "; ".join(rules),
+                }
+            )
         out.append((resource, pd.DataFrame(rows)))
     return out
 
@@ -40,15 +47,23 @@ def sources_html(sources: pd.DataFrame) -> str:
     rows = []
     for r in sources.sort_values(["publisher", "source_id"]).itertuples():
         url = str(r.url)
-        link = (f'<a href="{html.escape(url, quote=True)}" rel="noopener noreferrer">{html.escape(str(r.title))}</a>'
-                if url.startswith(("http://", "https://")) else html.escape(str(r.title)))
+        link = (
+            f'<a href="{html.escape(url, quote=True)}" rel="noopener noreferrer">{html.escape(str(r.title))}</a>'
+            if url.startswith(("http://", "https://"))
+            else html.escape(str(r.title))
+        )
         published = "" if pd.isna(r.published) else f"{r.published:%Y-%m-%d}"
-        rows.append(f"<tr><td><code>{html.escape(r.source_id)}</code></td><td>{html.escape(str(r.publisher))}</td>"
-                    f"<td>{link}</td><td>{published}</td><td>{r.accessed:%Y-%m-%d}</td>"
-                    f"<td>{html.escape(str(r.kind))}</td><td>{'yes' if r.paywalled else 'no'}</td></tr>")
-    return ("<table class='aicompute-table'><thead><tr><th>id</th><th>publisher</th><th>title (link)</th>"
-            "<th>published</th><th>accessed</th><th>kind</th><th>paywalled</th></tr></thead><tbody>"
-            + "".join(rows) + "</tbody></table>")
+        rows.append(
+            f"<tr><td><code>{html.escape(r.source_id)}</code></td><td>{html.escape(str(r.publisher))}</td>"
+            f"<td>{link}</td><td>{published}</td><td>{r.accessed:%Y-%m-%d}</td>"
+            f"<td>{html.escape(str(r.kind))}</td><td>{'yes' if r.paywalled else 'no'}</td></tr>"
+        )
+    return (
+        "<table class='aicompute-table'><thead><tr><th>id</th><th>publisher</th><th>title (link)</th>"
+        "<th>published</th><th>accessed</th><th>kind</th><th>paywalled</th></tr></thead><tbody>"
+        + "".join(rows)
+        + "</tbody></table>"
+    )
 
 
 def downloads_html(files: list[Path]) -> str:
@@ -57,8 +72,10 @@ def downloads_html(files: list[Path]) -> str:
     for file in sorted(files):
         payload = base64.b64encode(file.read_bytes()).decode("ascii")
         mime = "application/json" if file.suffix == ".json" else "text/csv"
-        items.append(f'<li><a download="{html.escape(file.name)}" href="data:{mime};base64,{payload}">'
-                     f"{html.escape(file.name)}</a> ({file.stat().st_size / 1024:,.1f} KiB)</li>")
+        items.append(
+            f'<li><a download="{html.escape(file.name)}" href="data:{mime};base64,{payload}">'
+            f"{html.escape(file.name)}</a> ({file.stat().st_size / 1024:,.1f} KiB)</li>"
+        )
     return "<ul>" + "".join(items) + "</ul>"
 
 
@@ -69,8 +86,15 @@ def parameter_frame() -> pd.DataFrame:
     for spec in manifest.notebooks:
         for declared in declared_parameters(spec.path).values():
             value = spec.parameters.get(declared.name, declared.default)
-            rows.append({"chapter": spec.name, "parameter": declared.name, "type": declared.type,
-                         "default": "from the data" if value is None else repr(value), "explanation": declared.help})
+            rows.append(
+                {
+                    "chapter": spec.name,
+                    "parameter": declared.name,
+                    "type": declared.type,
+                    "default": "from the data" if value is None else repr(value),
+                    "explanation": declared.help,
+                }
+            )
     return pd.DataFrame(rows)
 
 

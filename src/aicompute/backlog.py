@@ -46,12 +46,14 @@ def backlog_series(backlog: pd.DataFrame) -> pd.DataFrame:
                 "n_sources": int(group["source_id"].nunique()),
             }
         )
-    return pd.DataFrame(out, columns=["provider", "period_end", "fiscal_label", "value", "low", "high", "basis",
-                                      "sources", "n_sources"])
+    return pd.DataFrame(
+        out, columns=["provider", "period_end", "fiscal_label", "value", "low", "high", "basis", "sources", "n_sources"]
+    )
 
 
-def snapshot(series: pd.DataFrame, as_of: pd.Timestamp | str | None = None,
-             providers: list[str] | tuple[str, ...] = PROVIDERS) -> pd.DataFrame:
+def snapshot(
+    series: pd.DataFrame, as_of: pd.Timestamp | str | None = None, providers: list[str] | tuple[str, ...] = PROVIDERS
+) -> pd.DataFrame:
     """Each provider's latest quarter on or before ``as_of`` (all quarters when ``as_of`` is None)."""
     unknown = sorted(set(providers) - set(PROVIDERS))
     if unknown:
@@ -70,8 +72,9 @@ def backlog_at(series: pd.DataFrame, provider: str, date: pd.Timestamp) -> float
     return None if rows.empty else float(rows.sort_values("period_end")["value"].iloc[-1])
 
 
-def lab_estimates(attribution: pd.DataFrame, series: pd.DataFrame, snap: pd.DataFrame,
-                  include_commitment_amounts: bool = True) -> pd.DataFrame:
+def lab_estimates(
+    attribution: pd.DataFrame, series: pd.DataFrame, snap: pd.DataFrame, include_commitment_amounts: bool = True
+) -> pd.DataFrame:
     """Every single-provider estimate of a lab's part, as an amount and as a share of the snapshot backlog.
 
     * an amount (USD bn) is used as it is;
@@ -83,7 +86,7 @@ def lab_estimates(attribution: pd.DataFrame, series: pd.DataFrame, snap: pd.Data
     rows = attribution[attribution["lab"].isin(LABS) & attribution["provider"].isin(snap["provider"])]
     rows = rows[rows["in_reported_backlog"] != "no"]
     if not include_commitment_amounts:
-        rows = rows[rows["measure"] != "commitment_amount"]
+        rows = rows[rows["measure"] != "commitment_total"]
     out = []
     for _, row in rows.iterrows():
         base = snap.loc[snap["provider"] == row["provider"]].iloc[0]
@@ -108,8 +111,21 @@ def lab_estimates(attribution: pd.DataFrame, series: pd.DataFrame, snap: pd.Data
                 "snapshot_end": base["period_end"],
             }
         )
-    columns = ["attribution_id", "provider", "lab", "as_of", "measure", "basis", "estimator", "source_id",
-               "amount_low", "amount_high", "share_low", "share_high", "snapshot_end"]
+    columns = [
+        "attribution_id",
+        "provider",
+        "lab",
+        "as_of",
+        "measure",
+        "basis",
+        "estimator",
+        "source_id",
+        "amount_low",
+        "amount_high",
+        "share_low",
+        "share_high",
+        "snapshot_end",
+    ]
     return pd.DataFrame(out, columns=columns)
 
 
@@ -143,9 +159,20 @@ def split_ranges(estimates: pd.DataFrame, snap: pd.DataFrame) -> pd.DataFrame:
                 high = float(rows["amount_high"].max())
                 central = float(((rows["amount_low"] + rows["amount_high"]) / 2).median())
                 n, bases = len(rows), ", ".join(sorted(set(rows["basis"])))
-            out.append({"provider": base["provider"], "lab": lab, "backlog": float(base["value"]),
-                        "period_end": base["period_end"], "low": low, "central": central, "high": high,
-                        "n_estimates": n, "bases": bases, "known": n > 0})
+            out.append(
+                {
+                    "provider": base["provider"],
+                    "lab": lab,
+                    "backlog": float(base["value"]),
+                    "period_end": base["period_end"],
+                    "low": low,
+                    "central": central,
+                    "high": high,
+                    "n_estimates": n,
+                    "bases": bases,
+                    "known": n > 0,
+                }
+            )
     return pd.DataFrame(out)
 
 
@@ -164,17 +191,19 @@ def snapshot_split(ranges: pd.DataFrame, choice: str = "central", haircut_pct: f
         known = [v for v in amounts.values() if not np.isnan(v)]
         labs_total = float(sum(known))
         kept_labs = labs_total * (1 - haircut_pct / 100)
-        out.append({
-            "provider": provider,
-            "period_end": group["period_end"].iloc[0],
-            "backlog": backlog,
-            "OpenAI": amounts.get("OpenAI", np.nan),
-            "Anthropic": amounts.get("Anthropic", np.nan),
-            "other": backlog - labs_total,
-            "other_is_upper_bound": len(known) < len(LABS),
-            "labs_share_pct": 100 * labs_total / backlog if known else np.nan,
-            "backlog_after_haircut": backlog - labs_total + kept_labs,
-        })
+        out.append(
+            {
+                "provider": provider,
+                "period_end": group["period_end"].iloc[0],
+                "backlog": backlog,
+                "OpenAI": amounts.get("OpenAI", np.nan),
+                "Anthropic": amounts.get("Anthropic", np.nan),
+                "other": backlog - labs_total,
+                "other_is_upper_bound": len(known) < len(LABS),
+                "labs_share_pct": 100 * labs_total / backlog if known else np.nan,
+                "backlog_after_haircut": backlog - labs_total + kept_labs,
+            }
+        )
     return pd.DataFrame(out)
 
 
@@ -211,18 +240,28 @@ def latest_vintage(estimates: pd.DataFrame, window_days: int) -> pd.DataFrame:
     return estimates[keep].reset_index(drop=True)
 
 
-def split_at(series: pd.DataFrame, attribution: pd.DataFrame, as_of: pd.Timestamp | str,
-             providers: list[str] | tuple[str, ...], *, include_commitment_amounts: bool = True,
-             include_undated: bool = False, window_days: int = 300) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+def split_at(
+    series: pd.DataFrame,
+    attribution: pd.DataFrame,
+    as_of: pd.Timestamp | str,
+    providers: list[str] | tuple[str, ...],
+    *,
+    include_commitment_amounts: bool = True,
+    include_undated: bool = False,
+    window_days: int = 300,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Snapshot, per-estimate table and low/central/high ranges at ``as_of`` (see :func:`latest_vintage`)."""
     snap = snapshot(series, as_of, providers)
-    estimates = lab_estimates(usable_estimates(attribution, as_of, include_undated), series, snap,
-                              include_commitment_amounts)
+    estimates = lab_estimates(
+        usable_estimates(attribution, as_of, include_undated), series, snap, include_commitment_amounts
+    )
     estimates = latest_vintage(estimates, window_days)
     return snap, estimates, split_ranges(estimates, snap)
 
 
-def ex_lab_growth(series: pd.DataFrame, split: pd.DataFrame, split_year_ago: pd.DataFrame | None = None) -> pd.DataFrame:
+def ex_lab_growth(
+    series: pd.DataFrame, split: pd.DataFrame, split_year_ago: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Year-over-year growth of the backlog that is *not* OpenAI or Anthropic (as far as their part is quantified).
 
     Where the labs' part a year earlier is estimated (``split_year_ago``), it is subtracted and the growth is a point
@@ -236,10 +275,18 @@ def ex_lab_growth(series: pd.DataFrame, split: pd.DataFrame, split_year_ago: pd.
         year_ago = row["period_end"] - pd.DateOffset(years=1)
         prior = series[(series["provider"] == row["provider"]) & (series["period_end"] == year_ago)]
         unquantified = [lab for lab in LABS if np.isnan(row[lab])]
-        result = {"provider": row["provider"], "period_end": row["period_end"], "other_now": row["other"],
-                  "backlog_year_ago": np.nan, "labs_year_ago": np.nan, "other_year_ago": np.nan,
-                  "ex_lab_growth_pct": np.nan, "kind": "not computable: no backlog a year earlier",
-                  "total_growth_pct": np.nan, "unquantified": ", ".join(unquantified)}
+        result = {
+            "provider": row["provider"],
+            "period_end": row["period_end"],
+            "other_now": row["other"],
+            "backlog_year_ago": np.nan,
+            "labs_year_ago": np.nan,
+            "other_year_ago": np.nan,
+            "ex_lab_growth_pct": np.nan,
+            "kind": "not computable: no backlog a year earlier",
+            "total_growth_pct": np.nan,
+            "unquantified": ", ".join(unquantified),
+        }
         if not prior.empty:
             base = float(prior["value"].iloc[0])
             labs_then = 0.0
@@ -250,9 +297,16 @@ def ex_lab_growth(series: pd.DataFrame, split: pd.DataFrame, split_year_ago: pd.
                 if known_then and then["period_end"] == year_ago:
                     labs_then = float(sum(known_then))
                     kind = "estimate (labs' part a year earlier subtracted)"
-            result.update({"backlog_year_ago": base, "labs_year_ago": labs_then, "other_year_ago": base - labs_then,
-                           "ex_lab_growth_pct": 100 * (row["other"] / (base - labs_then) - 1), "kind": kind,
-                           "total_growth_pct": 100 * (row["backlog"] / base - 1)})
+            result.update(
+                {
+                    "backlog_year_ago": base,
+                    "labs_year_ago": labs_then,
+                    "other_year_ago": base - labs_then,
+                    "ex_lab_growth_pct": 100 * (row["other"] / (base - labs_then) - 1),
+                    "kind": kind,
+                    "total_growth_pct": 100 * (row["backlog"] / base - 1),
+                }
+            )
         out.append(result)
     return pd.DataFrame(out)
 
@@ -262,16 +316,32 @@ def years_of_revenue(split: pd.DataFrame, revenue: pd.DataFrame, business: dict[
     out = []
     for _, row in split.iterrows():
         segment = business.get(row["provider"])
-        rows = revenue[(revenue["company"] == row["provider"]) & (revenue["segment"] == segment)
-                       & (revenue["period_kind"] == "fiscal_year")]
+        rows = revenue[
+            (revenue["company"] == row["provider"])
+            & (revenue["segment"] == segment)
+            & (revenue["period_kind"] == "fiscal_year")
+        ]
         if rows.empty:
-            out.append({"provider": row["provider"], "segment": segment, "annual_revenue": np.nan,
-                        "revenue_year": "", "years": np.nan})
+            out.append(
+                {
+                    "provider": row["provider"],
+                    "segment": segment,
+                    "annual_revenue": np.nan,
+                    "revenue_year": "",
+                    "years": np.nan,
+                }
+            )
             continue
         latest = rows.sort_values("period_end").iloc[-1]
-        out.append({"provider": row["provider"], "segment": segment, "annual_revenue": float(latest["value_usd_bn"]),
-                    "revenue_year": latest["fiscal_label"],
-                    "years": row["backlog"] / float(latest["value_usd_bn"])})
+        out.append(
+            {
+                "provider": row["provider"],
+                "segment": segment,
+                "annual_revenue": float(latest["value_usd_bn"]),
+                "revenue_year": latest["fiscal_label"],
+                "years": row["backlog"] / float(latest["value_usd_bn"]),
+            }
+        )
     return pd.DataFrame(out)
 
 
@@ -293,8 +363,13 @@ def check_pct(name: str, value: float, low: float = 0.0, high: float = 100.0) ->
 
 # The revenue line closest to each provider's backlog (Oracle's RPO is company-wide, so its cloud revenue overstates
 # the years of revenue the backlog represents; the notebook says so).
-SAME_BUSINESS = {"Microsoft": "Microsoft Cloud", "Oracle": "Oracle Cloud (IaaS plus SaaS)", "Alphabet": "Google Cloud",
-                 "Amazon": "AWS", "CoreWeave": "Total revenue"}
+SAME_BUSINESS = {
+    "Microsoft": "Microsoft Cloud",
+    "Oracle": "Oracle Cloud (IaaS plus SaaS)",
+    "Alphabet": "Google Cloud",
+    "Amazon": "AWS",
+    "CoreWeave": "Total revenue",
+}
 
 
 def haircut_table(split: pd.DataFrame, steps: range = range(0, 101, 10)) -> pd.DataFrame:
@@ -302,8 +377,9 @@ def haircut_table(split: pd.DataFrame, steps: range = range(0, 101, 10)) -> pd.D
     rows = []
     for haircut in steps:
         for _, r in snapshot_split_from(split, haircut).iterrows():
-            rows.append({"provider": r["provider"], "haircut_pct": haircut,
-                         "backlog_after_haircut": r["backlog_after_haircut"]})
+            rows.append(
+                {"provider": r["provider"], "haircut_pct": haircut, "backlog_after_haircut": r["backlog_after_haircut"]}
+            )
     return pd.DataFrame(rows)
 
 

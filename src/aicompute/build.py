@@ -66,6 +66,7 @@ def _rel(path: Path) -> str:
 # ---------------------------------------------------------------------------------------------------------------------
 # Content hashes: a notebook is re-run only when something that can change its output changed.
 
+
 def _digest(*parts: bytes | str) -> str:
     h = hashlib.sha256()
     for part in parts:
@@ -80,8 +81,9 @@ def tree_hash(root: Path, patterns: tuple[str, ...], exclude: frozenset[str] = f
 
 
 # Package files that only assemble the report: they change the page, not what a notebook computes.
-REPORT_ONLY = frozenset({"build.py", "render.py", "cli.py", "__main__.py", "manifest.py", "index.html.j2",
-                         "report.css", "conf.json"})
+REPORT_ONLY = frozenset(
+    {"build.py", "render.py", "cli.py", "__main__.py", "manifest.py", "index.html.j2", "report.css", "conf.json"}
+)
 
 
 def notebook_keys(manifest: Manifest, parameters: dict[str, dict], data_hash: str, code_hash: str) -> dict[str, str]:
@@ -90,13 +92,15 @@ def notebook_keys(manifest: Manifest, parameters: dict[str, dict], data_hash: st
     for name in order:
         spec = manifest.get(name)
         upstream = [keys[d] for d in sorted(spec.depends_on)]
-        keys[name] = _digest(spec.path.read_bytes(), json.dumps(parameters[name], sort_keys=True),
-                             data_hash, code_hash, *upstream)
+        keys[name] = _digest(
+            spec.path.read_bytes(), json.dumps(parameters[name], sort_keys=True), data_hash, code_hash, *upstream
+        )
     return keys
 
 
 # ---------------------------------------------------------------------------------------------------------------------
 # Steps
+
 
 def validate_data(data_hash: str, force: bool) -> None:
     """Validate data/ against its dictionary; a successful validation of the same bytes is remembered."""
@@ -130,8 +134,14 @@ def _execute(name: str, source: Path, target: Path, parameters: dict, failed_dir
     target.parent.mkdir(parents=True, exist_ok=True)
     try:
         papermill.execute_notebook(
-            str(source), str(target), parameters=parameters, kernel_name=KERNEL, cwd=str(paths.ROOT),
-            progress_bar=False, log_output=False, report_mode=False,
+            str(source),
+            str(target),
+            parameters=parameters,
+            kernel_name=KERNEL,
+            cwd=str(paths.ROOT),
+            progress_bar=False,
+            log_output=False,
+            report_mode=False,
         )
     except PapermillExecutionError as exc:
         kept = failed_dir / f"{name}.ipynb"
@@ -160,8 +170,7 @@ def _run_one(name: str, key: str, manifest: Manifest, parameters: dict, stage: P
         shutil.rmtree(work, ignore_errors=True)
         records = work / "records"
         records.mkdir(parents=True)
-        nb = _execute(name, manifest.get(name).path, work / "executed.ipynb", parameters[name],
-                      paths.BUILD / "failed")
+        nb = _execute(name, manifest.get(name).path, work / "executed.ipynb", parameters[name], paths.BUILD / "failed")
         export_figures(nb, name, work / "figures")
         # A notebook records under its own name (Chapter(name)); that file is its share of the records.
         own = stage / "records" / f"{name}.json"
@@ -252,11 +261,15 @@ def build(options: BuildOptions, log: Callable[[str], None] = print) -> BuildRes
     code_hash = tree_hash(paths.PACKAGE, ("*.py",), exclude=REPORT_ONLY)
     report_code_hash = tree_hash(paths.PACKAGE, ("*.py", "*.j2", "*.css", "*.json"))
     keys = notebook_keys(manifest, parameters, data_hash, code_hash + options.scenario)
-    report_key = _digest(*[keys[n] for n in manifest.report_order], str(options.show_code), options.scenario,
-                         paths.MANIFEST.read_bytes(), report_code_hash)
+    report_key = _digest(
+        *[keys[n] for n in manifest.report_order],
+        str(options.show_code),
+        options.scenario,
+        paths.MANIFEST.read_bytes(),
+        report_code_hash,
+    )
     state = _report_state()
-    if (not options.force and state.get("key") == report_key
-            and state.get("fingerprint") == _report_fingerprint()):
+    if not options.force and state.get("key") == report_key and state.get("fingerprint") == _report_fingerprint():
         log("report/ is up to date: nothing changed in notebooks, parameters, data or code.")
         return BuildResult([], list(keys), True, paths.REPORT / "index.html", time.perf_counter() - started)
     if options.force:
@@ -266,9 +279,15 @@ def build(options: BuildOptions, log: Callable[[str], None] = print) -> BuildRes
     shutil.rmtree(stage, ignore_errors=True)
     for sub in ("executed", "records", "figures", "report"):
         (stage / sub).mkdir(parents=True)
-    os.environ.update({"AICOMPUTE_BUILD": "1", "AICOMPUTE_RECORDS": str(stage / "records"),
-                       "AICOMPUTE_ROOT": str(paths.ROOT), "AICOMPUTE_SCENARIO": options.scenario,
-                       "PYDEVD_DISABLE_FILE_VALIDATION": "1"})
+    os.environ.update(
+        {
+            "AICOMPUTE_BUILD": "1",
+            "AICOMPUTE_RECORDS": str(stage / "records"),
+            "AICOMPUTE_ROOT": str(paths.ROOT),
+            "AICOMPUTE_SCENARIO": options.scenario,
+            "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+        }
+    )
     executed, cached = run_notebooks(manifest, parameters, keys, stage, options.jobs, options.progress)
 
     from .render import render_report

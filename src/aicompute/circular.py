@@ -13,19 +13,42 @@ import pandas as pd
 
 LABS = ("OpenAI", "Anthropic")
 EDGE_TYPES = ("equity", "cloud_capacity", "chips", "datacenter_lease", "other")
-# One status vocabulary for both tables: a deal's "binding contract" is a commitment, "reported, unconfirmed" is reported.
+# One status vocabulary for both tables: a deal's "binding contract" is a commitment,
+# "reported, unconfirmed" is reported.
 STATUSES = ("funded", "committed", "conditional", "letter_of_intent", "reported", "superseded")
-_DEAL_STATUS = {"binding_contract": "committed", "letter_of_intent": "letter_of_intent",
-                "reported_unconfirmed": "reported", "superseded": "superseded"}
+_DEAL_STATUS = {
+    "binding_contract": "committed",
+    "letter_of_intent": "letter_of_intent",
+    "reported_unconfirmed": "reported",
+    "superseded": "superseded",
+}
 # When reports of one deal differ in status, the group takes the first of these that any report has: a deal any
 # report calls superseded is superseded; otherwise the most confirmed status wins.
 STATUS_PRECEDENCE = ("superseded", "funded", "committed", "conditional", "reported", "letter_of_intent")
-STRATEGIC = ("OpenAI", "Anthropic", "Microsoft", "Amazon", "Alphabet", "Oracle", "Nvidia", "AMD", "Broadcom",
-             "SoftBank", "CoreWeave", "Cerebras", "Fluidstack", "Akamai", "SpaceX (xAI)")
+STRATEGIC = (
+    "OpenAI",
+    "Anthropic",
+    "Microsoft",
+    "Amazon",
+    "Alphabet",
+    "Oracle",
+    "Nvidia",
+    "AMD",
+    "Broadcom",
+    "SoftBank",
+    "CoreWeave",
+    "Cerebras",
+    "Fluidstack",
+    "Akamai",
+    "SpaceX (xAI)",
+)
 
 
 def canonical(name: str) -> str:
-    """One node per company: 'AMD (warrant ...)' is AMD, 'SB Energy (SoftBank)' is SoftBank, funds are 'Other investors'."""
+    """One node per company: 'AMD (warrant ...)' is AMD, 'SB Energy (SoftBank)' is SoftBank.
+
+    Venture and sovereign funds become 'Other investors'.
+    """
     name = name.strip()
     if name in STRATEGIC:
         return name
@@ -41,41 +64,50 @@ def canonical(name: str) -> str:
 
 def edges_from_tables(equity: pd.DataFrame, deals: pd.DataFrame) -> pd.DataFrame:
     """One row per reported money flow: investor→lab for equity, lab→seller for compute deals."""
-    eq = pd.DataFrame({
-        "edge_id": equity["investment_id"],
-        "group": equity["group"].fillna(equity["investment_id"]),
-        "payer": equity["investor"].map(canonical),
-        "payee": equity["lab"],
-        "type": "equity",
-        "amount_low": equity["committed_usd_bn"].astype(float),
-        "amount_high": equity["committed_usd_bn"].astype(float),
-        "funded": equity["funded_usd_bn"].astype(float),
-        "date": equity["announced"],
-        "status": equity["status"],
-        "source_id": equity["source_id"],
-        "detail": equity["conditions"].fillna(""),
-    })
+    eq = pd.DataFrame(
+        {
+            "edge_id": equity["investment_id"],
+            "group": equity["group"].fillna(equity["investment_id"]),
+            "payer": equity["investor"].map(canonical),
+            "payee": equity["lab"],
+            "type": "equity",
+            "amount_low": equity["committed_usd_bn"].astype(float),
+            "amount_high": equity["committed_usd_bn"].astype(float),
+            "funded": equity["funded_usd_bn"].astype(float),
+            "date": equity["announced"],
+            "status": equity["status"],
+            "source_id": equity["source_id"],
+            "detail": equity["conditions"].fillna(""),
+        }
+    )
     low = deals["value_low_usd_bn"].fillna(deals["value_usd_bn"]).astype(float)
     high = deals["value_high_usd_bn"].fillna(deals["value_usd_bn"]).astype(float)
-    dl = pd.DataFrame({
-        "edge_id": deals["deal_id"],
-        "group": deals["group"].fillna(deals["deal_id"]),
-        "payer": deals["buyer"].map(canonical),
-        "payee": deals["seller"].map(canonical),
-        "type": deals["kind"],
-        "amount_low": low.fillna(high),
-        "amount_high": high.fillna(low),
-        "funded": np.nan,
-        "date": deals["announced"],
-        "status": deals["status"].map(_DEAL_STATUS).fillna(deals["status"]),
-        "source_id": deals["source_id"],
-        "detail": deals["chips"].fillna(""),
-    })
+    dl = pd.DataFrame(
+        {
+            "edge_id": deals["deal_id"],
+            "group": deals["group"].fillna(deals["deal_id"]),
+            "payer": deals["buyer"].map(canonical),
+            "payee": deals["seller"].map(canonical),
+            "type": deals["kind"],
+            "amount_low": low.fillna(high),
+            "amount_high": high.fillna(low),
+            "funded": np.nan,
+            "date": deals["announced"],
+            "status": deals["status"].map(_DEAL_STATUS).fillna(deals["status"]),
+            "source_id": deals["source_id"],
+            "detail": deals["chips"].fillna(""),
+        }
+    )
     return pd.concat([eq, dl], ignore_index=True)
 
 
-def filter_edges(edges: pd.DataFrame, *, statuses: list[str] | tuple[str, ...], types: list[str] | tuple[str, ...],
-                 cutoff: pd.Timestamp | str | None = None) -> pd.DataFrame:
+def filter_edges(
+    edges: pd.DataFrame,
+    *,
+    statuses: list[str] | tuple[str, ...],
+    types: list[str] | tuple[str, ...],
+    cutoff: pd.Timestamp | str | None = None,
+) -> pd.DataFrame:
     """Keep edges of the given statuses and types announced on or before ``cutoff``."""
     bad = sorted(set(statuses) - set(STATUSES)) + sorted(set(types) - set(EDGE_TYPES))
     if bad:
@@ -99,17 +131,41 @@ def dedupe(edges: pd.DataFrame) -> pd.DataFrame:
         status = next(st for st in (*STATUS_PRECEDENCE, *rows["status"]) if st in set(rows["status"]))
         low = rows["amount_low"].min()
         high = rows["amount_high"].max()
-        out.append({
-            "group": group, "payer": first["payer"], "payee": first["payee"], "type": first["type"],
-            "date": rows["date"].min(), "status": status,
-            "amount_low": low, "amount_high": high,
-            "amount": (low + high) / 2 if pd.notna(low) and pd.notna(high) else np.nan,
-            "funded": rows["funded"].max(),
-            "n_reports": len(rows), "sources": ", ".join(sorted(set(rows["source_id"]))),
-            "detail": "; ".join(sorted({d for d in rows["detail"] if d})),
-        })
-    return pd.DataFrame(out, columns=["group", "payer", "payee", "type", "date", "status", "amount_low",
-                                      "amount_high", "amount", "funded", "n_reports", "sources", "detail"])
+        out.append(
+            {
+                "group": group,
+                "payer": first["payer"],
+                "payee": first["payee"],
+                "type": first["type"],
+                "date": rows["date"].min(),
+                "status": status,
+                "amount_low": low,
+                "amount_high": high,
+                "amount": (low + high) / 2 if pd.notna(low) and pd.notna(high) else np.nan,
+                "funded": rows["funded"].max(),
+                "n_reports": len(rows),
+                "sources": ", ".join(sorted(set(rows["source_id"]))),
+                "detail": "; ".join(sorted({d for d in rows["detail"] if d})),
+            }
+        )
+    return pd.DataFrame(
+        out,
+        columns=[
+            "group",
+            "payer",
+            "payee",
+            "type",
+            "date",
+            "status",
+            "amount_low",
+            "amount_high",
+            "amount",
+            "funded",
+            "n_reports",
+            "sources",
+            "detail",
+        ],
+    )
 
 
 def round_trips(edges: pd.DataFrame) -> pd.DataFrame:
@@ -128,9 +184,16 @@ def round_trips(edges: pd.DataFrame) -> pd.DataFrame:
             continue
         invested = float(invest.get((investor, lab), 0.0) or 0.0)
         spent = float(spend.get((investor, lab), 0.0) or 0.0)
-        out.append({"investor": investor, "lab": lab, "invested": invested, "spend_committed": spent,
-                    "ratio": spent / invested if invested > 0 else np.nan,
-                    "round_trip": invested > 0 and spent > 0})
+        out.append(
+            {
+                "investor": investor,
+                "lab": lab,
+                "invested": invested,
+                "spend_committed": spent,
+                "ratio": spent / invested if invested > 0 else np.nan,
+                "round_trip": invested > 0 and spent > 0,
+            }
+        )
     return pd.DataFrame(out, columns=["investor", "lab", "invested", "spend_committed", "ratio", "round_trip"])
 
 
@@ -138,8 +201,12 @@ def round_trip_total(trips: pd.DataFrame) -> dict:
     both = trips[trips["round_trip"]]
     invested = float(both["invested"].sum())
     spent = float(both["spend_committed"].sum())
-    return {"pairs": int(len(both)), "invested": invested, "spend_committed": spent,
-            "ratio": spent / invested if invested else np.nan}
+    return {
+        "pairs": int(len(both)),
+        "invested": invested,
+        "spend_committed": spent,
+        "ratio": spent / invested if invested else np.nan,
+    }
 
 
 def cumulative_by_quarter(edges: pd.DataFrame) -> pd.DataFrame:
@@ -161,9 +228,16 @@ def financing_dependence(edges: pd.DataFrame, revenue: dict[str, float], raised:
     for lab in LABS:
         committed = float(edges[(edges["payer"] == lab) & (edges["type"] != "equity")]["amount"].sum())
         rev, cap = revenue.get(lab, np.nan), raised.get(lab, np.nan)
-        out.append({"lab": lab, "commitments": committed, "annual_revenue": rev,
-                    "years_of_revenue": committed / rev if rev else np.nan,
-                    "capital_raised": cap, "commitments_per_dollar_raised": committed / cap if cap else np.nan})
+        out.append(
+            {
+                "lab": lab,
+                "commitments": committed,
+                "annual_revenue": rev,
+                "years_of_revenue": committed / rev if rev else np.nan,
+                "capital_raised": cap,
+                "commitments_per_dollar_raised": committed / cap if cap else np.nan,
+            }
+        )
     return pd.DataFrame(out)
 
 
@@ -176,8 +250,7 @@ def layout(edges: pd.DataFrame, seed: int = 7) -> pd.DataFrame:
     for lab in LABS:
         graph.add_node(lab)
     fixed = {"OpenAI": (-0.35, 0.0), "Anthropic": (0.35, 0.0)}
-    pos = nx.spring_layout(graph, pos=fixed, fixed=[n for n in fixed if n in graph], seed=seed, k=0.9,
-                           iterations=200)
+    pos = nx.spring_layout(graph, pos=fixed, fixed=[n for n in fixed if n in graph], seed=seed, k=0.9, iterations=200)
     frame = pd.DataFrame([{"node": n, "x": float(x), "y": float(y)} for n, (x, y) in sorted(pos.items())])
     # Pinned nodes keep the layout from rescaling itself: fit it into [-1, 1] on both axes for the chart.
     for axis in ("x", "y"):

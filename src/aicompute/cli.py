@@ -24,13 +24,20 @@ def _parser() -> argparse.ArgumentParser:
         description="Validate data/, check parameters, run the notebooks listed in params.yaml (unchanged ones come "
         "from the cache) and publish report/ and figures/ only if every step succeeds.",
     )
-    build.add_argument("-p", "--param", action="append", default=[], metavar="[NOTEBOOK.]NAME=VALUE",
-                       help="override a parameter; VALUE is read as YAML (e.g. -p backlog.haircut_pct=25, "
-                            "-p 'backlog.providers=[Microsoft, Oracle]'). Without NOTEBOOK it applies to every "
-                            "notebook declaring NAME. Repeatable.")
+    build.add_argument(
+        "-p",
+        "--param",
+        action="append",
+        default=[],
+        metavar="[NOTEBOOK.]NAME=VALUE",
+        help="override a parameter; VALUE is read as YAML (e.g. -p backlog.haircut_pct=25, "
+        "-p 'backlog.providers=[Microsoft, Oracle]'). Without NOTEBOOK it applies to every "
+        "notebook declaring NAME. Repeatable.",
+    )
     build.add_argument("--params-file", metavar="YAML", help="a YAML file of overrides: {notebook: {name: value}}")
-    build.add_argument("--scenario", metavar="NAME",
-                       help="build with the named parameter set scenarios/NAME.yaml (e.g. bear, bull)")
+    build.add_argument(
+        "--scenario", metavar="NAME", help="build with the named parameter set scenarios/NAME.yaml (e.g. bear, bull)"
+    )
     build.add_argument("--force", action="store_true", help="ignore the cache and run every notebook")
     build.add_argument("--show-code", action="store_true", help="include the notebooks' code in the report")
     build.add_argument("--jobs", type=int, default=2, help="notebooks to run at once (default 2)")
@@ -85,8 +92,16 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"  {declared.name}: {declared.type} = {value!r}")
         else:
             overrides, scenario = _overrides(args)
-            build(BuildOptions(overrides=overrides, scenario=scenario, force=args.force, show_code=args.show_code,
-                               jobs=args.jobs, progress=not args.no_progress))
+            build(
+                BuildOptions(
+                    overrides=overrides,
+                    scenario=scenario,
+                    force=args.force,
+                    show_code=args.show_code,
+                    jobs=args.jobs,
+                    progress=not args.no_progress,
+                )
+            )
     except (DataValidationError, ParameterError, ManifestError, FileNotFoundError) as exc:
         print(f"error: {exc}\nNothing was run; report/ and figures/ are unchanged.", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -23,8 +23,9 @@ def md(text: str) -> None:
     display(Markdown(text))
 
 
-def table(frame: pd.DataFrame, *, formats: dict[str, str] | None = None, caption: str | None = None,
-          max_rows: int = 200) -> None:
+def table(
+    frame: pd.DataFrame, *, formats: dict[str, str] | None = None, caption: str | None = None, max_rows: int = 200
+) -> None:
     """Show a DataFrame as an HTML table; values are escaped, missing numbers read 'unknown'."""
     frame = frame.head(max_rows).copy()
     for column, pattern in (formats or {}).items():
@@ -54,8 +55,10 @@ def cards(records: list[Record], links: dict[str, str] | None = None) -> None:
     for record in records:
         rng = ""
         if record.low is not None and record.high is not None and record.low != record.high:
-            rng = f'<div class="card-range">range {html.escape(fmt(record.low, record.unit))} – ' \
-                  f'{html.escape(fmt(record.high, record.unit))}</div>'
+            rng = (
+                f'<div class="card-range">range {html.escape(fmt(record.low, record.unit))} – '
+                f"{html.escape(fmt(record.high, record.unit))}</div>"
+            )
         link = (links or {}).get(record.key)
         anchor = f'<a href="#{html.escape(link)}">see chapter</a>' if link else ""
         items.append(
@@ -83,11 +86,15 @@ def ledger_html(verdicts: list, claims: pd.DataFrame, records: dict[str, Record]
         link = chapter_links.get(v.chapter)
         chapter = f'<a href="#{html.escape(link)}">{html.escape(v.chapter)}</a>' if link else html.escape(v.chapter)
         rows.append(
-            f"<tr><td><strong>{html.escape(v.claim_id)}</strong></td><td>{html.escape(str(text.get(v.claim_id, '')))}</td>"
+            f"<tr><td><strong>{html.escape(v.claim_id)}</strong></td>"
+            f"<td>{html.escape(str(text.get(v.claim_id, '')))}</td>"
             f'<td><span class="verdict verdict-{badge}">{html.escape(v.verdict)}</span></td>'
             f"<td>{evidence(v.evidence)}</td><td>{evidence(v.counter)}</td>"
             f"<td><em>{html.escape(v.rule)}</em></td><td>{chapter}</td></tr>"
         )
-    return ("<table class='aicompute-table ledger'><thead><tr><th>claim</th><th>what it says</th><th>verdict</th>"
-            "<th>evidence</th><th>strongest counter-evidence</th><th>rule</th><th>chapter</th></tr></thead><tbody>"
-            + "".join(rows) + "</tbody></table>")
+    return (
+        "<table class='aicompute-table ledger'><thead><tr><th>claim</th><th>what it says</th><th>verdict</th>"
+        "<th>evidence</th><th>strongest counter-evidence</th><th>rule</th><th>chapter</th></tr></thead><tbody>"
+        + "".join(rows)
+        + "</tbody></table>"
+    )

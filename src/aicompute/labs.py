@@ -7,14 +7,20 @@ import pandas as pd
 BASIS_RANK = {"company_reported": 0, "press_reported": 1, "analyst_estimate": 2, "derived": 3, "commentary": 4}
 
 
-def latest_figure(fin: pd.DataFrame, lab: str, metric: str, as_of: pd.Timestamp | str,
-                  unit: str = "usd_bn") -> pd.Series | None:
+def latest_figure(
+    fin: pd.DataFrame, lab: str, metric: str, as_of: pd.Timestamp | str, unit: str = "usd_bn"
+) -> pd.Series | None:
     """The latest figure of ``metric`` for ``lab`` dated on or before ``as_of`` (company-reported first on ties).
 
     Range-only rows use the midpoint of their range as ``value``. Returns None where nothing is sourced.
     """
-    rows = fin[(fin["lab"] == lab) & (fin["metric"] == metric) & (fin["unit"] == unit)
-               & fin["period_end"].notna() & (fin["period_end"] <= pd.Timestamp(as_of))].copy()
+    rows = fin[
+        (fin["lab"] == lab)
+        & (fin["metric"] == metric)
+        & (fin["unit"] == unit)
+        & fin["period_end"].notna()
+        & (fin["period_end"] <= pd.Timestamp(as_of))
+    ].copy()
     if rows.empty:
         return None
     rows["value"] = rows["value"].fillna((rows["value_low"] + rows["value_high"]) / 2).fillna(rows["value_low"])

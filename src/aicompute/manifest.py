@@ -80,8 +80,9 @@ def load_manifest(path: Path | None = None) -> Manifest:
             )
             for item in raw["notebooks"]
         ]
-        manifest = Manifest(raw["report"]["title"], raw["report"].get("subtitle", ""), specs,
-                            list(raw["report"]["order"]))
+        manifest = Manifest(
+            raw["report"]["title"], raw["report"].get("subtitle", ""), specs, list(raw["report"]["order"])
+        )
     except (KeyError, TypeError) as exc:
         raise ManifestError(f"{path.name}: missing or malformed entry {exc}") from exc
     names = [s.name for s in specs]
@@ -110,8 +111,9 @@ def declared_parameters(notebook: Path) -> dict[str, Declared]:
             declared[node.target.id] = Declared(node.target.id, type_name, default, _comment_above(lines, node.lineno))
         elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
             default = ast.literal_eval(node.value)
-            declared[node.targets[0].id] = Declared(node.targets[0].id, type(default).__name__, default,
-                                                    _comment_above(lines, node.lineno))
+            declared[node.targets[0].id] = Declared(
+                node.targets[0].id, type(default).__name__, default, _comment_above(lines, node.lineno)
+            )
     return declared
 
 
@@ -152,9 +154,7 @@ def parse_override(text: str) -> tuple[str | None, str, Any]:
     return (notebook or None), param, value
 
 
-def resolve_parameters(
-    manifest: Manifest, overrides: list[tuple[str | None, str, Any]]
-) -> dict[str, dict[str, Any]]:
+def resolve_parameters(manifest: Manifest, overrides: list[tuple[str | None, str, Any]]) -> dict[str, dict[str, Any]]:
     """Defaults from the manifest, then the overrides; every name and type checked against the notebooks."""
     declared = {spec.name: declared_parameters(spec.path) for spec in manifest.notebooks}
     resolved: dict[str, dict[str, Any]] = {}
@@ -165,8 +165,9 @@ def resolve_parameters(
     for notebook, name, value in overrides:
         targets = [notebook] if notebook else [n for n, params in declared.items() if name in params]
         if notebook and notebook not in declared:
-            raise ParameterError(f"unknown notebook {notebook!r} in parameter '{notebook}.{name}'; "
-                                 f"notebooks: {', '.join(declared)}")
+            raise ParameterError(
+                f"unknown notebook {notebook!r} in parameter '{notebook}.{name}'; notebooks: {', '.join(declared)}"
+            )
         if not targets:
             raise ParameterError(f"no notebook declares a parameter named {name!r}")
         for target in targets:

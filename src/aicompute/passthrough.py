@@ -11,13 +11,22 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-LAYERS = ("application", "application's other costs", "model provider", "model provider's other costs",
-          "cloud", "chip makers")
+LAYERS = (
+    "application",
+    "application's other costs",
+    "model provider",
+    "model provider's other costs",
+    "cloud",
+    "chip makers",
+)
 
 
 @dataclass(frozen=True)
 class ChainAssumptions:
-    """Percentages (0–100) except ``app_gross_margin_pct``, which may be negative (the app pays out more than it earns)."""
+    """Percentages (0–100), except ``app_gross_margin_pct``.
+
+    The application's gross margin may be negative: the app then pays out more than it earns.
+    """
 
     app_gross_margin_pct: float
     model_share_of_app_cost_pct: float
@@ -27,9 +36,15 @@ class ChainAssumptions:
 
     def __post_init__(self) -> None:
         if not -1000 <= self.app_gross_margin_pct <= 100:
-            raise ValueError(f"app_gross_margin_pct must be at most 100 (negative allowed), got {self.app_gross_margin_pct}")
-        for name in ("model_share_of_app_cost_pct", "model_gross_margin_pct", "cloud_share_of_model_cost_pct",
-                     "hardware_share_of_cloud_cost_pct"):
+            raise ValueError(
+                f"app_gross_margin_pct must be at most 100 (negative allowed), got {self.app_gross_margin_pct}"
+            )
+        for name in (
+            "model_share_of_app_cost_pct",
+            "model_gross_margin_pct",
+            "cloud_share_of_model_cost_pct",
+            "hardware_share_of_cloud_cost_pct",
+        ):
             value = getattr(self, name)
             if not 0 <= value <= 100:
                 raise ValueError(f"{name} must be between 0 and 100 percent, got {value}")
@@ -57,11 +72,16 @@ def waterfall(a: ChainAssumptions, dollar: float = 1.0) -> pd.DataFrame:
         "chip makers": to_chips,
     }
     received = {
-        "application": dollar, "application's other costs": app_cost - to_model, "model provider": to_model,
-        "model provider's other costs": model_cost - to_cloud, "cloud": to_cloud, "chip makers": to_chips,
+        "application": dollar,
+        "application's other costs": app_cost - to_model,
+        "model provider": to_model,
+        "model provider's other costs": model_cost - to_cloud,
+        "cloud": to_cloud,
+        "chip makers": to_chips,
     }
-    return pd.DataFrame({"layer": list(LAYERS), "received": [received[k] for k in LAYERS],
-                         "kept": [kept[k] for k in LAYERS]})
+    return pd.DataFrame(
+        {"layer": list(LAYERS), "received": [received[k] for k in LAYERS], "kept": [kept[k] for k in LAYERS]}
+    )
 
 
 def passed_up(a: ChainAssumptions) -> float:
@@ -93,8 +113,17 @@ def tornado(base: ChainAssumptions, ranges: dict[str, tuple[float, float]], laye
         for value in (low, high):
             params = {**base.__dict__, name: value}
             values.append(float(waterfall(ChainAssumptions(**params)).set_index("layer").loc[layer, "kept"]))
-        rows.append({"assumption": name, "low_value": low, "high_value": high, "at_low": values[0],
-                     "at_high": values[1], "base": centre, "swing": abs(values[1] - values[0])})
+        rows.append(
+            {
+                "assumption": name,
+                "low_value": low,
+                "high_value": high,
+                "at_low": values[0],
+                "at_high": values[1],
+                "base": centre,
+                "swing": abs(values[1] - values[0]),
+            }
+        )
     return pd.DataFrame(rows).sort_values("swing", ascending=False).reset_index(drop=True)
 
 
@@ -129,15 +158,17 @@ def real_cases(app: pd.DataFrame, companies: list[str]) -> pd.DataFrame:
             same_year = annual[annual["as_of"] == sp["as_of"].iloc[0]]
             if not same_year.empty:
                 ratio = spend_to_revenue(float(same_year["value"].iloc[0]), float(sp["value"].iloc[0]))
-        out.append({
-            "company": company,
-            "revenue": float(rev["value"].iloc[0]) if not rev.empty else None,
-            "revenue_as_of": rev["as_of"].iloc[0] if not rev.empty else None,
-            "revenue_kind": rev["metric"].iloc[0] if not rev.empty else "",
-            "gross_margin_pct": float(gm["value"].iloc[0]) if not gm.empty else None,
-            "gross_margin_basis": gm["basis"].iloc[0] if not gm.empty else "",
-            "model_spend": float(sp["value"].iloc[0]) if not sp.empty else None,
-            "spend_to_revenue_pct": ratio,
-            "sources": ", ".join(sorted(set(pd.concat([rev, gm, sp])["source_id"]))),
-        })
+        out.append(
+            {
+                "company": company,
+                "revenue": float(rev["value"].iloc[0]) if not rev.empty else None,
+                "revenue_as_of": rev["as_of"].iloc[0] if not rev.empty else None,
+                "revenue_kind": rev["metric"].iloc[0] if not rev.empty else "",
+                "gross_margin_pct": float(gm["value"].iloc[0]) if not gm.empty else None,
+                "gross_margin_basis": gm["basis"].iloc[0] if not gm.empty else "",
+                "model_spend": float(sp["value"].iloc[0]) if not sp.empty else None,
+                "spend_to_revenue_pct": ratio,
+                "sources": ", ".join(sorted(set(pd.concat([rev, gm, sp])["source_id"]))),
+            }
+        )
     return pd.DataFrame(out)

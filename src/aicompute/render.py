@@ -22,8 +22,10 @@ def vega_bundle() -> str:
     """vl-convert's offline Vega/Vega-Lite/vega-embed bundle, cached on disk (building it takes ~2 s)."""
     import vl_convert as vlc
 
-    cache = paths.CACHE / f"vega-bundle-{vlc.__version__ if hasattr(vlc, '__version__') else 'x'}-" \
+    cache = (
+        paths.CACHE / f"vega-bundle-{vlc.__version__ if hasattr(vlc, '__version__') else 'x'}-"
         f"{vlc.get_vega_embed_version()}.js"
+    )
     if not cache.exists():
         cache.parent.mkdir(parents=True, exist_ok=True)
         cache.write_text(vlc.javascript_bundle(), encoding="utf-8")
@@ -33,10 +35,13 @@ def vega_bundle() -> str:
 
 
 def parameters_cell(name: str, parameters: dict) -> dict:
-    rows = "".join(
-        f"<tr><td><code>{html.escape(key)}</code></td><td><code>{html.escape(json.dumps(value))}</code></td></tr>"
-        for key, value in sorted(parameters.items())
-    ) or "<tr><td colspan='2'>none</td></tr>"
+    rows = (
+        "".join(
+            f"<tr><td><code>{html.escape(key)}</code></td><td><code>{html.escape(json.dumps(value))}</code></td></tr>"
+            for key, value in sorted(parameters.items())
+        )
+        or "<tr><td colspan='2'>none</td></tr>"
+    )
     source = (
         f'<details class="chapter-params" id="params-{html.escape(name)}"><summary>Parameters this chapter ran with'
         f"</summary><table><thead><tr><th>parameter</th><th>value</th></tr></thead><tbody>{rows}</tbody></table>"
@@ -51,8 +56,14 @@ def merged_notebook(manifest: Manifest, executed: dict[str, dict], parameters: d
     merged = {"cells": [], "metadata": copy.deepcopy(first["metadata"]), "nbformat": 4, "nbformat_minor": 5}
     for name in manifest.report_order:
         cells = [c for c in executed[name]["cells"] if not _HIDDEN_TAGS & set(c.get("metadata", {}).get("tags", []))]
-        merged["cells"].append({"cell_type": "markdown", "id": f"{name}-anchor", "metadata": {},
-                                "source": f'<div id="chapter-{html.escape(name)}"></div>'})
+        merged["cells"].append(
+            {
+                "cell_type": "markdown",
+                "id": f"{name}-anchor",
+                "metadata": {},
+                "source": f'<div id="chapter-{html.escape(name)}"></div>',
+            }
+        )
         charts = 0
         for index, cell in enumerate(cells):
             cell = copy.deepcopy(cell)
@@ -61,7 +72,10 @@ def merged_notebook(manifest: Manifest, executed: dict[str, dict], parameters: d
                 if MIMETYPE in output.get("data", {}):
                     charts += 1
                     meta = output.setdefault("metadata", {}).setdefault(MIMETYPE, {}) or {}
-                    output["metadata"][MIMETYPE] = {**meta, "anchor": f"chart-{name}--{meta.get('name') or f'chart-{charts}'}"}
+                    output["metadata"][MIMETYPE] = {
+                        **meta,
+                        "anchor": f"chart-{name}--{meta.get('name') or f'chart-{charts}'}",
+                    }
             merged["cells"].append(cell)
             if index == 0:
                 merged["cells"].append(parameters_cell(name, parameters[name]))
@@ -107,7 +121,6 @@ def add_table_of_contents(page: str) -> str:
 def render_html(merged: dict, *, title: str, subtitle: str, as_of: str, scenario: str, show_code: bool) -> str:
     import nbformat
     from nbconvert import HTMLExporter
-
     from traitlets.config import Config
 
     priority = HTMLExporter().default_config["NbConvertBase"]["display_data_priority"]
@@ -138,8 +151,9 @@ def render_html(merged: dict, *, title: str, subtitle: str, as_of: str, scenario
     return add_table_of_contents(body)
 
 
-def render_report(manifest: Manifest, parameters: dict[str, dict], stage: Path, *, show_code: bool,
-                  scenario: str) -> Path:
+def render_report(
+    manifest: Manifest, parameters: dict[str, dict], stage: Path, *, show_code: bool, scenario: str
+) -> Path:
     from .data import as_of_date
 
     executed = {

@@ -66,11 +66,21 @@ def aicompute_theme() -> alt.theme.ThemeConfig:
         "config": {
             "font": FONT,
             "view": {"continuousWidth": 560, "continuousHeight": 300, "stroke": None},
-            "title": {"anchor": "start", "fontSize": 15, "subtitleFontSize": 11, "subtitleColor": "#555555",
-                      "offset": 10},
+            "title": {
+                "anchor": "start",
+                "fontSize": 15,
+                "subtitleFontSize": 11,
+                "subtitleColor": "#555555",
+                "offset": 10,
+            },
             "axis": {"labelFontSize": 11, "titleFontSize": 12, "gridColor": "#e6e6e6", "domainColor": "#888888"},
-            "legend": {"labelFontSize": 11, "titleFontSize": 12, "orient": "bottom", "direction": "horizontal",
-                       "columns": 4},
+            "legend": {
+                "labelFontSize": 11,
+                "titleFontSize": 12,
+                "orient": "bottom",
+                "direction": "horizontal",
+                "columns": 4,
+            },
             "range": {"category": list(ENTITY_COLORS.values())},
         }
     }

@@ -94,17 +94,41 @@ def _frictionless_errors(datapackage: Path, descriptor: dict) -> list[DataError]
         resource = next((r for r in descriptor["resources"] if r["name"] == task.name), None)
         if resource is not None:
             file = _display_path(datapackage.parent / resource["path"])
+        fields = [f["name"] for f in resource["schema"]["fields"]] if resource else []
         for error in task.errors:
             errors.append(
                 DataError(
                     file=file,
                     row=getattr(error, "row_number", None),
-                    column=getattr(error, "field_name", None),
-                    value=None if getattr(error, "cell", None) is None else str(error.cell),
+                    column=_column(error, resource),
+                    value=_value(error, fields),
                     rule=_explain(error),
                 )
             )
     return errors
+
+
+def _column(error, resource: dict | None) -> str | None:
+    """The column at fault; for key errors, the key's columns."""
+    if getattr(error, "field_name", None):
+        return error.field_name
+    if getattr(error, "field_names", None):
+        return ", ".join(error.field_names)
+    if error.type == "primary-key" and resource is not None:
+        return ", ".join(resource["schema"].get("primaryKey", []))
+    return None
+
+
+def _value(error, fields: list[str]) -> str | None:
+    if getattr(error, "cell", None) is not None:
+        return str(error.cell)
+    cells = getattr(error, "cells", None)
+    names = getattr(error, "field_names", None)
+    if error.type == "primary-key":
+        return None
+    if cells and names and fields:
+        return ", ".join(str(cells[fields.index(n)]) for n in names if n in fields and fields.index(n) < len(cells))
+    return None
 
 
 def _explain(error) -> str:

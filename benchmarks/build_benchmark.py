@@ -1,0 +1,144 @@
+"""Build benchmark: prints figures, asserts nothing (timing goals are not unit tests).
+
+Measures, on a throw-away copy of the repository:
+- cold build (no cache) and warm rebuild (nothing changed), wall seconds;
+- per notebook, papermill's time against the same code run as a plain Python script (the floor);
+- report size, time until every chart has drawn in Chromium, and the Monte Carlo's speed.
+
+Targets on a 2-core machine: warm rebuild under 2 s; cold build at most 1.5x the plain-Python floor of the
+notebooks run in parallel, plus export; report under 3 MB; all charts drawn within 2 s of load; 100,000 Monte Carlo
+draws well under a second.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+from conftest import copy_repo, run_build  # noqa: E402
+
+
+def timed(fn):
+    start = time.perf_counter()
+    result = fn()
+    return time.perf_counter() - start, result
+
+
+def plain_python_seconds(repo: Path, notebook: Path, records: Path) -> float:
+    """Run the notebook's code cells as one Python script (no kernel): the floor papermill is measured against."""
+    import json
+
+    cells = [c for c in json.loads(notebook.read_text())["cells"] if c["cell_type"] == "code"]
+    script = repo / ".build" / f"{notebook.stem}.py"
+    script.parent.mkdir(parents=True, exist_ok=True)
+    script.write_text("\n\n".join("".join(c["source"]) for c in cells))
+    env = {**os.environ, "AICOMPUTE_ROOT": str(repo), "AICOMPUTE_BUILD": "1", "AICOMPUTE_RECORDS": str(records)}
+    seconds, result = timed(
+        lambda: subprocess.run([sys.executable, str(script)], cwd=repo, env=env, capture_output=True, text=True)
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"{notebook.name} failed as a script:\n{result.stderr[-2000:]}")
+    return seconds
+
+
+def papermill_seconds(repo: Path, notebook: Path, records: Path) -> float:
+    import papermill
+
+    env = {"AICOMPUTE_ROOT": str(repo), "AICOMPUTE_BUILD": "1", "AICOMPUTE_RECORDS": str(records)}
+    os.environ.update(env)
+    out = repo / ".build" / f"{notebook.stem}.out.ipynb"
+    seconds, _ = timed(
+        lambda: papermill.execute_notebook(
+            str(notebook), str(out), kernel_name="python3", cwd=str(repo), progress_bar=False, log_output=False
+        )
+    )
+    return seconds
+
+
+def draw_seconds(report: Path) -> float | None:
+    chromium = shutil.which("chromium")
+    if not chromium:
+        return None
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=chromium, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+        )
+        page = browser.new_page()
+        page.route("**/*", lambda r: r.continue_() if r.request.url.startswith("file:") else r.abort())
+        start = time.perf_counter()
+        page.goto(report.as_uri())
+        page.wait_for_function(
+            "document.querySelectorAll('.vega-target[data-drawn]').length === "
+            "document.querySelectorAll('script.vega-spec').length",
+            timeout=60_000,
+        )
+        seconds = time.perf_counter() - start
+        browser.close()
+    return seconds
+
+
+def monte_carlo_seconds(draws: int = 100_000) -> float:
+    from aicompute.absorption import monte_carlo
+
+    ranges = {
+        "gw": (5, 15.2, 35),
+        "cost_per_gw": (35, 56, 100),
+        "useful_life_years": (4, 5.75, 6),
+        "required_return_pct": (6, 10, 14),
+        "opex_pct_of_capex": (2, 4, 8),
+        "seller_gross_margin_pct": (0, 0, 50),
+    }
+    monte_carlo(ranges, 1000, 1)  # warm up numpy
+    seconds, _ = timed(lambda: monte_carlo(ranges, draws, 1, visible_revenue=70))
+    return seconds
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        repo = copy_repo(Path(tmp) / "repo")
+        cold, result = timed(lambda: run_build(repo, "build", "--no-progress"))
+        assert result.returncode == 0, result.stderr
+        warm, result = timed(lambda: run_build(repo, "build", "--no-progress"))
+        print(f"cold build (no cache):        {cold:6.1f} s")
+        print(f"warm rebuild (nothing changed): {warm:6.2f} s   target < 2 s")
+
+        from aicompute.manifest import load_manifest
+
+        os.environ["AICOMPUTE_ROOT"] = str(repo)
+        records = repo / ".build" / "bench-records"
+        rows = []
+        for spec in load_manifest(repo / "params.yaml").notebooks:
+            notebook = repo / spec.path.relative_to(ROOT)
+            plain = plain_python_seconds(repo, notebook, records)
+            pm = papermill_seconds(repo, notebook, records)
+            rows.append((spec.name, plain, pm))
+        print("\nnotebook        plain python   papermill   overhead")
+        for name, plain, pm in rows:
+            print(f"{name:14s} {plain:10.1f} s {pm:9.1f} s {pm - plain:8.1f} s")
+        floor = sum(r[1] for r in rows) / 2  # two notebooks at a time on two cores
+        print(
+            f"\nplain-Python floor, two at a time: {floor:.1f} s; cold build / floor = {cold / floor:.2f} "
+            "(target <= 1.5, plus export)"
+        )
+
+        size = (repo / "report" / "index.html").stat().st_size
+        print(f"report size: {size / 1e6:.2f} MB   target < 3 MB")
+        drawn = draw_seconds(repo / "report" / "index.html")
+        print(
+            "charts drawn in Chromium: "
+            + ("not measured (no chromium)" if drawn is None else f"{drawn:.2f} s after navigation   target < 2 s")
+        )
+    print(f"Monte Carlo, 100,000 draws: {monte_carlo_seconds() * 1000:.0f} ms")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,179 @@
+"""End-to-end: build the real notebooks as a re-runner would, and break things the way they really break."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import run_build
+
+from aicompute.charts import MIMETYPE
+
+pytestmark = pytest.mark.e2e
+
+
+def digest(repo: Path) -> dict[str, str]:
+    """Hashes of everything a reader sees: the page and every figure."""
+    files = [repo / "report" / "index.html", *sorted((repo / "figures").glob("*"))]
+    return {str(f.relative_to(repo)): hashlib.sha256(f.read_bytes()).hexdigest() for f in files if f.exists()}
+
+
+def chart_outputs(repo: Path) -> list[str]:
+    names = []
+    for nb_path in sorted((repo / "report" / "notebooks").glob("*.ipynb")):
+        for cell in json.loads(nb_path.read_text())["cells"]:
+            for output in cell.get("outputs", []):
+                if MIMETYPE in output.get("data", {}):
+                    names.append(f"{nb_path.stem}--{output['metadata'][MIMETYPE]['name']}")
+    return names
+
+
+@pytest.fixture(scope="module")
+def work_repo(built_repo, tmp_path_factory) -> Path:
+    """A copy of the built repository (cache included, so builds are warm) for tests that change things."""
+    target = tmp_path_factory.mktemp("work") / "repo"
+    shutil.copytree(built_repo, target)
+    return target
+
+
+def test_report_is_one_offline_page_with_every_chart(built_repo):
+    page = (built_repo / "report" / "index.html").read_text()
+    charts = chart_outputs(built_repo)
+    assert len(charts) >= 10
+    assert page.count('class="vega-spec"') == len(charts)
+    assert page.count("window.vegaEmbed=") == 1, "the Vega bundle is inlined exactly once"
+    assert not re.search(r"<script[^>]+src=", page), "no external scripts"
+    for cdn in ("cdn.jsdelivr", "cdnjs", "unpkg.com", "require.js", "MathJax.js", "mermaid"):
+        assert cdn not in page
+    assert "Data as of <strong>2026-" in page
+    for name in charts:
+        for suffix in (".svg", ".png"):
+            assert (built_repo / "figures" / f"{name}{suffix}").stat().st_size > 1000
+    assert (built_repo / "report" / "records.json").exists()
+    assert 'id="params-backlog"' in page and "haircut_pct" in page
+
+
+def test_code_is_hidden_by_default(built_repo):
+    page = (built_repo / "report" / "index.html").read_text()
+    assert "from aicompute import" not in page
+
+
+def test_second_build_executes_nothing(built_repo):
+    result = run_build(built_repo, "build", "--no-progress")
+    assert result.returncode == 0
+    assert "up to date" in result.stdout
+
+
+def test_forced_rebuild_is_byte_identical(built_repo):
+    before = digest(built_repo)
+    result = run_build(built_repo, "build", "--no-progress", "--force")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "6 notebook(s) executed" in result.stdout
+    assert digest(built_repo) == before
+
+
+def test_non_default_parameters_and_scenario(work_repo):
+    result = run_build(
+        work_repo,
+        "build",
+        "--no-progress",
+        "--scenario",
+        "bear",
+        "-p",
+        "backlog.haircut_pct=50",
+        "-p",
+        "backlog.providers=[Microsoft, Oracle, Alphabet, Amazon, CoreWeave]",
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    records = json.loads((work_repo / "report" / "records.json").read_text())
+    assert records["backlog.backlog_after_haircut"]["label"].startswith("Combined backlog after a 50% haircut")
+    page = (work_repo / "report" / "index.html").read_text()
+    assert "parameter set <strong>bear+custom</strong>" in page
+    assert "CoreWeave" in page
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["-p", "backlog.haircut_pct=abc"], "must be float"),
+        (["-p", "backlog.not_a_param=1"], "declares no parameter 'not_a_param'"),
+        (["--scenario", "nosuch"], "no scenario 'nosuch'"),
+    ],
+)
+def test_bad_parameters_stop_before_running(work_repo, args, message):
+    before = digest(work_repo)
+    result = run_build(work_repo, "build", "--no-progress", *args)
+    assert result.returncode == 2
+    assert message in result.stderr and "unchanged" in result.stderr
+    assert digest(work_repo) == before
+
+
+def test_malformed_csv_names_file_row_and_column(work_repo):
+    before = digest(work_repo)
+    path = work_repo / "data" / "backlog.csv"
+    original = path.read_text()
+    lines = original.splitlines()
+    lines[3] = lines[3].replace(",company_reported,", ",company_reported_maybe,", 1)
+    lines.append("Oracle,total remaining performance obligations,FY2027 Q1,2026-08-31,not-a-number")
+    path.write_text("\n".join(lines) + "\n")
+    try:
+        result = run_build(work_repo, "build", "--no-progress")
+    finally:
+        path.write_text(original)
+    assert result.returncode == 2
+    assert "data/backlog.csv, row 4, column 'basis'" in result.stderr
+    assert "column 'value_usd_bn'" in result.stderr
+    assert digest(work_repo) == before
+
+
+def test_failing_cell_names_notebook_cell_and_exception(work_repo):
+    before = digest(work_repo)
+    path = work_repo / "notebooks" / "05_appendix.ipynb"
+    original = path.read_text()
+    nb = json.loads(original)
+    nb["cells"].insert(
+        3,
+        {
+            "cell_type": "code",
+            "execution_count": None,
+            "id": "boom",
+            "metadata": {},
+            "outputs": [],
+            "source": "raise RuntimeError('deliberate failure')",
+        },
+    )
+    path.write_text(json.dumps(nb))
+    try:
+        result = run_build(work_repo, "build", "--no-progress")
+    finally:
+        path.write_text(original)
+    assert result.returncode == 1
+    assert "notebook 'appendix'" in result.stderr and "RuntimeError: deliberate failure" in result.stderr
+    assert re.search(r"failed at cell \d+ \(In \[\d+\]\)", result.stderr)
+    kept = work_repo / ".build" / "failed" / "appendix.ipynb"
+    assert kept.exists() and str(kept.relative_to(work_repo)) in result.stderr
+    assert digest(work_repo) == before
+
+
+def test_markup_in_data_reaches_the_report_as_text(work_repo):
+    path = work_repo / "data" / "claims.csv"
+    original = path.read_text()
+    path.write_text(
+        original.replace(
+            "OpenAI and Anthropic supply a large share",
+            "<script>alert('pwned')</script> OpenAI and Anthropic supply a large share",
+            1,
+        )
+    )
+    try:
+        result = run_build(work_repo, "build", "--no-progress")
+        page = (work_repo / "report" / "index.html").read_text()
+    finally:
+        path.write_text(original)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "&lt;script&gt;alert(&#x27;pwned&#x27;)&lt;/script&gt;" in page or "&lt;script&gt;alert(" in page
+    assert "<script>alert('pwned')" not in page

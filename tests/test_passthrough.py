@@ -1,0 +1,88 @@
+"""Chapter 3 models: the waterfall on hand-worked dollars."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from aicompute import passthrough as pt
+
+
+def chain(app=20.0, share=80.0, model=50.0, cloud=90.0, hardware=50.0):
+    return pt.ChainAssumptions(app, share, model, cloud, hardware)
+
+
+def test_waterfall_hand_worked():
+    # $1: app keeps 0.20; cost 0.80 of which 80% = 0.64 to the model provider, 0.16 other app costs.
+    # Model keeps 50% of 0.64 = 0.32; its cost 0.32: 90% = 0.288 to the cloud, 0.032 other model costs.
+    # Cloud passes 50% = 0.144 to chip makers and keeps 0.144.
+    table = pt.waterfall(chain()).set_index("layer")["kept"]
+    assert table["application"] == pytest.approx(0.20)
+    assert table["application's other costs"] == pytest.approx(0.16)
+    assert table["model provider"] == pytest.approx(0.32)
+    assert table["model provider's other costs"] == pytest.approx(0.032)
+    assert table["cloud"] == pytest.approx(0.144)
+    assert table["chip makers"] == pytest.approx(0.144)
+    assert table.sum() == pytest.approx(1.0)
+    assert pt.passed_up(chain()) == pytest.approx(0.32 + 0.144 + 0.144)
+
+
+@pytest.mark.parametrize("app", [0.0, 100.0])
+@pytest.mark.parametrize("model", [0.0, 100.0])
+def test_margins_at_zero_and_hundred_still_sum_to_the_dollar(app, model):
+    table = pt.waterfall(chain(app=app, model=model)).set_index("layer")["kept"]
+    assert table.sum() == pytest.approx(1.0)
+    if app == 100.0:
+        assert table["application"] == 1.0 and table.drop("application").abs().sum() == 0
+    if model == 100.0 and app < 100:
+        assert table["cloud"] == 0 and table["chip makers"] == 0
+
+
+def test_negative_app_margin_is_shown_not_clipped():
+    # A -50% margin: the app pays 1.50 in cost for each dollar; it keeps -0.50 and passes 1.20 to the model provider.
+    flow = pt.waterfall(chain(app=-50.0)).set_index("layer")
+    assert flow.loc["application", "kept"] == pytest.approx(-0.5)
+    assert flow.loc["model provider", "received"] == pytest.approx(1.2)
+    assert flow["kept"].sum() == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize(
+    "field, value", [("share", 120.0), ("model", -1.0), ("cloud", 101.0), ("hardware", -5.0), ("app", 100.5)]
+)
+def test_inputs_outside_range_are_rejected(field, value):
+    with pytest.raises(ValueError, match="percent|at most 100"):
+        chain(**{field: value})
+
+
+def test_tornado_orders_by_swing():
+    ranges = {"app_gross_margin_pct": (0.0, 40.0), "hardware_share_of_cloud_cost_pct": (40.0, 60.0)}
+    torn = pt.tornado(chain(), ranges, layer="application")
+    assert list(torn["assumption"]) == ["app_gross_margin_pct", "hardware_share_of_cloud_cost_pct"]
+    assert torn.iloc[0]["swing"] == pytest.approx(0.4)
+    assert torn.iloc[1]["swing"] == 0  # hardware share does not change what the application keeps
+
+
+def test_spend_ceiling_and_ratio():
+    # A 70% target margin leaves 30% for cost of revenue; if 80% of that is model fees, at most 24% of revenue.
+    assert pt.max_model_spend_share(70, 80) == pytest.approx(24)
+    assert pt.spend_to_revenue(34, 57) == pytest.approx(167.647, rel=1e-4)
+    with pytest.raises(ValueError):
+        pt.spend_to_revenue(0, 5)
+
+
+def test_real_cases_pick_latest_and_match_spend_year():
+    app = pd.DataFrame(
+        {
+            "company": ["X", "X", "X", "X", "X"],
+            "metric": ["revenue_run_rate", "revenue_run_rate", "revenue", "spend_on_model_providers", "gross_margin"],
+            "as_of": pd.to_datetime(["2025-01-31", "2026-01-31", "2024-12-31", "2024-12-31", "2025-06-30"]),
+            "value": [0.1, 0.4, 0.05, 0.08, -10.0],
+            "value_low": [None] * 5,
+            "value_high": [None] * 5,
+            "basis": ["press_reported"] * 5,
+            "source_id": ["a", "b", "c", "d", "e"],
+        }
+    )
+    row = pt.real_cases(app, ["X"]).iloc[0]
+    assert row["revenue"] == 0.4 and row["gross_margin_pct"] == -10
+    assert row["spend_to_revenue_pct"] == pytest.approx(160)
