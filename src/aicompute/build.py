@@ -142,6 +142,8 @@ def _execute(name: str, source: Path, target: Path, parameters: dict, failed_dir
             progress_bar=False,
             log_output=False,
             report_mode=False,
+            # Without this the kernel prints a transport warning at start-up: noise in a build log.
+            extra_arguments=["--IPKernelApp.log_level=ERROR"],
         )
     except PapermillExecutionError as exc:
         kept = failed_dir / f"{name}.ipynb"

@@ -19,8 +19,11 @@ def esc(text: object) -> str:
 
 
 def md(text: str) -> None:
-    """Show prose. Numbers come from records (``Record.text()``); data strings must pass through :func:`esc`."""
-    display(Markdown(text))
+    """Show prose. Numbers come from records (``Record.text()``); data strings must pass through :func:`esc`.
+
+    Dollar signs are escaped: the report's Markdown renderer would otherwise read "$71bn ... $196bn" as LaTeX.
+    """
+    display(Markdown(text.replace("$", r"\$")))
 
 
 def table(

@@ -32,6 +32,12 @@ BUILD = ROOT / ".build"
 PACKAGE = Path(__file__).resolve().parent
 
 
+def user_cache() -> Path:
+    """Per-user cache for build tools that do not depend on the project (e.g. the Vega bundle)."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "aicompute"
+
+
 def records_dir() -> Path:
     """Where key numbers are written and read; the build points this at its staging area."""
     return Path(os.environ.get("AICOMPUTE_RECORDS", str(BUILD / "records")))

@@ -22,10 +22,8 @@ def vega_bundle() -> str:
     """vl-convert's offline Vega/Vega-Lite/vega-embed bundle, cached on disk (building it takes ~2 s)."""
     import vl_convert as vlc
 
-    cache = (
-        paths.CACHE / f"vega-bundle-{vlc.__version__ if hasattr(vlc, '__version__') else 'x'}-"
-        f"{vlc.get_vega_embed_version()}.js"
-    )
+    versions = f"{vlc.get_vega_version()}-{vlc.get_vega_embed_version()}-{vlc.get_vegalite_versions()[-1]}"
+    cache = paths.user_cache() / f"vega-bundle-{versions}.js"
     if not cache.exists():
         cache.parent.mkdir(parents=True, exist_ok=True)
         cache.write_text(vlc.javascript_bundle(), encoding="utf-8")
