@@ -59,7 +59,7 @@ def test_report_is_one_offline_page_with_every_chart(built_repo):
 
 def test_code_is_hidden_by_default(built_repo):
     page = (built_repo / "report" / "index.html").read_text()
-    assert "from aicompute import" not in page
+    assert '<span class="nn">aicompute</span>' not in page
 
 
 def test_second_build_executes_nothing(built_repo):
@@ -177,3 +177,82 @@ def test_markup_in_data_reaches_the_report_as_text(work_repo):
     assert result.returncode == 0, result.stderr[-3000:]
     assert "&lt;script&gt;alert(&#x27;pwned&#x27;)&lt;/script&gt;" in page or "&lt;script&gt;alert(" in page
     assert "<script>alert('pwned')" not in page
+
+
+def test_show_code_flag_includes_the_code(work_repo):
+    result = run_build(work_repo, "build", "--no-progress", "--show-code")
+    assert result.returncode == 0, result.stderr[-2000:]
+    page = (work_repo / "report" / "index.html").read_text()
+    assert '<span class="nn">aicompute</span>' in page
+
+
+def test_summary_prose_quotes_only_recorded_numbers(built_repo):
+    page = (built_repo / "report" / "index.html").read_text()
+    records = json.loads((built_repo / "report" / "records.json").read_text())
+    from aicompute.records import Record
+
+    allowed = set()
+    for item in records.values():
+        record = Record(**item)
+        allowed |= {record.text(), record.text(False)}
+        for bound in (record.low, record.high):
+            if bound is not None:
+                allowed.add(Record(**{**item, "value": bound, "low": None, "high": None}).text())
+    summary = page[page.index('id="chapter-summary"') : page.index('id="chapter-backlog"')]
+    prose = re.search(r"<p>This build ran with the parameter set.*?</p>", summary, re.S).group(0)
+    cards = re.findall(r'<div class="card-value">(.*?)</div>', summary)
+    quoted = re.findall(r"<strong>(.*?)</strong>", prose)
+    assert len(cards) >= 5 and len(quoted) >= 5
+    for number in [*cards, *quoted[1:]]:  # the first strong is the parameter set's name
+        text = re.sub(r"<[^>]+>", "", number).replace("&amp;", "&").replace("\\$", "$")
+        assert text in allowed, f"{text!r} is not a recorded number"
+    # and no bare number slips in outside the quoted ones
+    bare = re.sub(r"<strong>.*?</strong>", "", prose)
+    assert not re.search(r"\d", re.sub(r"<[^>]+>", "", bare))
+
+
+def test_every_source_is_listed_with_an_http_link(built_repo):
+    import pandas as pd
+
+    page = (built_repo / "report" / "index.html").read_text()
+    sources = pd.read_csv(built_repo / "data" / "sources.csv")
+    appendix = page[page.index('id="chapter-appendix"') :]
+    for source_id in sources["source_id"]:
+        assert f"<code>{source_id}</code>" in appendix
+    links = re.findall(r'<td><a href="([^"]+)" rel="noopener noreferrer">', appendix)
+    assert len(links) == len(sources) and all(link.startswith(("http://", "https://")) for link in links)
+    assert appendix.count('href="data:text/csv;base64,') == len(list((built_repo / "data").glob("*.csv")))
+
+
+def test_a_notebook_runs_top_to_bottom_outside_the_pipeline(built_repo, tmp_path):
+    """A forker opens notebooks/01_backlog.ipynb and runs it as it is (no build environment)."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AICOMPUTE_")}
+    env["AICOMPUTE_ROOT"] = str(built_repo)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "jupyter",
+            "nbconvert",
+            "--to",
+            "notebook",
+            "--execute",
+            "--output-dir",
+            str(tmp_path),
+            str(built_repo / "notebooks" / "01_backlog.ipynb"),
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    executed = json.loads((tmp_path / "01_backlog.ipynb").read_text())
+    errors = [o for c in executed["cells"] for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    assert errors == []
+    assert (built_repo / ".build" / "records" / "backlog.json").exists()

@@ -206,7 +206,9 @@ def range_bars(
             f"{color_field}:N", scale=color_scale(colors or {}, sorted(frame[color_field].unique())), title=None
         )
     bars = base.mark_bar(opacity=0.85).encode(**enc)
-    whiskers = base.mark_errorbar(color="#222", ticks=True).encode(x=alt.X(f"{low}:Q", title=x_title), x2=f"{high}:Q", tooltip=tooltip)
+    whiskers = base.mark_errorbar(color="#222", ticks=True).encode(
+        x=alt.X(f"{low}:Q", title=x_title), x2=f"{high}:Q", tooltip=tooltip
+    )
     return alt.layer(bars, whiskers).properties(width=560, height=max(80, 26 * len(frame)))
 
 
