@@ -307,3 +307,56 @@ def test_years_of_revenue_and_annual_payments():
     assert pay.loc["OpenAI", "per_year"] == 25 and pay.loc["Anthropic", "per_year"] == 0
     with pytest.raises(ValueError):
         bk.annual_lab_payments(split, 0)
+
+
+def test_named_estimator_keeps_only_its_estimates():
+    rows = backlog_rows(
+        [
+            ("Microsoft", "rpo", "FY2026 Q2", "2025-12-31", 600, True, "company_reported", "m1"),
+            ("Oracle", "rpo", "FY2026 Q2", "2025-11-30", 500, True, "company_reported", "o1"),
+        ]
+    )
+    series = bk.backlog_series(rows)
+    attribution = attribution_rows(
+        [
+            (
+                "m",
+                "Microsoft",
+                "OpenAI",
+                "2025-12-31",
+                45,
+                45,
+                None,
+                None,
+                "stated_share",
+                "yes",
+                "company_reported",
+                "Microsoft",
+                "s1",
+            ),
+            (
+                "o",
+                "Oracle",
+                "OpenAI",
+                "2025-10-31",
+                None,
+                None,
+                300,
+                300,
+                "commitment_total",
+                "unknown",
+                "press_reported",
+                "The Information",
+                "s2",
+            ),
+        ]
+    )
+    _, est, ranges = bk.split_at(
+        series, attribution, "2025-12-31", ["Microsoft", "Oracle"], estimator="the information"
+    )
+    assert list(est["attribution_id"]) == ["o"]
+    assert not ranges.set_index(["provider", "lab"]).loc[("Microsoft", "OpenAI"), "known"]
+    _, est, _ = bk.split_at(series, attribution, "2025-12-31", ["Microsoft", "Oracle"])
+    assert sorted(est["attribution_id"]) == ["m", "o"]
+    snap = bk.snapshot(series, "2025-11-30", ["Microsoft", "Oracle"])
+    assert list(snap["provider"]) == ["Oracle"]  # Microsoft's quarter ends after the as-of date

@@ -249,12 +249,18 @@ def split_at(
     include_commitment_amounts: bool = True,
     include_undated: bool = False,
     window_days: int = 300,
+    estimator: str = "",
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Snapshot, per-estimate table and low/central/high ranges at ``as_of`` (see :func:`latest_vintage`)."""
+    """Snapshot, per-estimate table and low/central/high ranges at ``as_of`` (see :func:`latest_vintage`).
+
+    ``estimator`` keeps only the estimates of one named source (matched case-insensitively within the estimator's
+    name, e.g. "The Information" or "Morgan Stanley"); pairs it does not cover become unknown.
+    """
     snap = snapshot(series, as_of, providers)
-    estimates = lab_estimates(
-        usable_estimates(attribution, as_of, include_undated), series, snap, include_commitment_amounts
-    )
+    usable = usable_estimates(attribution, as_of, include_undated)
+    if estimator:
+        usable = usable[usable["estimator"].str.contains(estimator, case=False, regex=False)]
+    estimates = lab_estimates(usable, series, snap, include_commitment_amounts)
     estimates = latest_vintage(estimates, window_days)
     return snap, estimates, split_ranges(estimates, snap)
 

@@ -99,7 +99,7 @@ def backlog_series(series: pd.DataFrame, deals: pd.DataFrame, title: str, subtit
                 alt.Tooltip("sources:N"),
             ],
         )
-        band = base.mark_errorbar(color="#888").encode(y="low:Q", y2="high:Q")
+        band = base.mark_errorbar(color="#888").encode(y=alt.Y("low:Q", title="USD bn"), y2="high:Q")
         layers = [band, line]
         if not d.empty:
             rules = (
