@@ -6,17 +6,19 @@ import pytest
 
 from aicompute import absorption as ab
 
+# The central case of every test below: 10 GW at 50 bn per GW, 5-year life, 10% return, 4% opex, no seller margin.
+CENTRAL = {
+    "gw": 10.0,
+    "cost_per_gw": 50.0,
+    "useful_life_years": 5.0,
+    "required_return_pct": 10.0,
+    "opex_pct_of_capex": 4.0,
+    "seller_gross_margin_pct": 0.0,
+}
+
 
 def caps(**kw):
-    base = {
-        "gw": 10.0,
-        "cost_per_gw": 50.0,
-        "useful_life_years": 5.0,
-        "required_return_pct": 10.0,
-        "opex_pct_of_capex": 4.0,
-        "seller_gross_margin_pct": 0.0,
-    }
-    return ab.CapacityAssumptions(**{**base, **kw})
+    return ab.CapacityAssumptions(**{**CENTRAL, **kw})
 
 
 def test_cost_stack_hand_worked():
@@ -60,15 +62,7 @@ def test_invalid_inputs_are_rejected(kw, message):
 
 
 def narrow_ranges(spread=0.001):
-    centre = {
-        "gw": 10.0,
-        "cost_per_gw": 50.0,
-        "useful_life_years": 5.0,
-        "required_return_pct": 10.0,
-        "opex_pct_of_capex": 4.0,
-        "seller_gross_margin_pct": 0.0,
-    }
-    return {k: (v * (1 - spread), v, v * (1 + spread)) for k, v in centre.items()}
+    return {k: (v * (1 - spread), v, v * (1 + spread)) for k, v in CENTRAL.items()}
 
 
 def test_monte_carlo_median_close_to_central_case_for_narrow_ranges():
