@@ -260,6 +260,7 @@ def build(options: BuildOptions, log: Callable[[str], None] = print) -> BuildRes
     parameters = resolve_parameters(manifest, options.overrides)
     data_hash = tree_hash(paths.DATA, ("*.csv", "*.json", "*.md"))
     validate_data(data_hash, options.force)
+    validated = time.perf_counter()
     code_hash = tree_hash(paths.PACKAGE, ("*.py",), exclude=REPORT_ONLY)
     report_code_hash = tree_hash(paths.PACKAGE, ("*.py", "*.j2", "*.css", "*.json"))
     keys = notebook_keys(manifest, parameters, data_hash, code_hash + options.scenario)
@@ -290,7 +291,9 @@ def build(options: BuildOptions, log: Callable[[str], None] = print) -> BuildRes
             "PYDEVD_DISABLE_FILE_VALIDATION": "1",
         }
     )
+    ran = time.perf_counter()
     executed, cached = run_notebooks(manifest, parameters, keys, stage, options.jobs, options.progress)
+    ran = time.perf_counter() - ran
 
     from .render import render_report
 
@@ -301,5 +304,9 @@ def build(options: BuildOptions, log: Callable[[str], None] = print) -> BuildRes
     state_file.parent.mkdir(parents=True, exist_ok=True)
     state_file.write_text(json.dumps({"key": report_key, "fingerprint": _report_fingerprint()}))
     seconds = time.perf_counter() - started
-    log(f"report/index.html written: {len(executed)} notebook(s) executed, {len(cached)} from cache, {seconds:.1f} s.")
+    checking = validated - started
+    log(
+        f"report/index.html written: {len(executed)} notebook(s) executed, {len(cached)} from cache, {seconds:.1f} s "
+        f"(validation {checking:.1f} s, notebooks {ran:.1f} s, rendering {seconds - checking - ran:.1f} s)."
+    )
     return BuildResult(executed, cached, False, paths.REPORT / "index.html", seconds)
