@@ -44,16 +44,16 @@ def test_real_data_is_valid():
     "table, column, value, expected",
     [
         ("backlog", "source_id", "no-such-source", "unknown reference"),
-        ("backlog", "source_id", "", "required"),
+        ("backlog", "source_id", "", "is required but empty"),
         ("backlog", "value_usd_bn", "lots", "not a valid number"),
-        ("backlog", "value_usd_bn", "-5", "minimum"),
-        ("backlog_attribution", "share_low_pct", "140", "maximum"),
+        ("backlog", "value_usd_bn", "-5", "must be at least 0"),
+        ("backlog_attribution", "share_low_pct", "140", "must be at most 100"),
         ("backlog", "period_end", "2025-02-30", "not a valid date"),
         ("backlog", "period_end", "31/03/2025", "not a valid date"),
         ("backlog", "fiscal_label", "FY2025 Q5", "pattern"),
         ("sources", "url", "ftp://example.com/file", "pattern"),
         ("sources", "url", "javascript:alert(1)", "pattern"),
-        ("backlog", "basis", "rumour", "enum"),
+        ("backlog", "basis", "rumour", "must be one of: company_reported"),
     ],
 )
 def test_bad_cell_is_named_by_file_row_and_column(data_copy, table, column, value, expected):

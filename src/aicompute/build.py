@@ -216,7 +216,7 @@ def run_notebooks(
             while sorter.is_active():
                 for name in sorter.get_ready():
                     running[pool.submit(_run_one, name, keys[name], manifest, parameters, stage)] = name
-                bar.set_postfix_str(", ".join(sorted(running.values())))
+                bar.set_postfix_str(", ".join(sorted(n for f, n in running.items() if f.running())))
                 done, _ = wait(list(running), return_when=FIRST_COMPLETED)
                 for future in done:
                     name = running.pop(future)

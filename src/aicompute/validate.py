@@ -138,12 +138,34 @@ def _explain(error) -> str:
         expected = note.replace("type is ", "").replace('"', "").split("/")[0]
         return f"not a valid {expected}" + (" (dates are YYYY-MM-DD)" if expected == "date" else "")
     if kind == "constraint-error":
-        return f"breaks the rule {note.replace('constraint ', '')}"
+        return _constraint(note)
     if kind == "primary-key":
         return f"duplicate key: {note}"
     if kind == "foreign-key":
         return f"unknown reference {note}"
     return f"{error.title}: {note}"
+
+
+_CONSTRAINT = re.compile(r'constraint "(\w+)" is "(.*)"$')
+
+
+def _constraint(note: str) -> str:
+    """Frictionless says 'constraint "enum" is "[...]"'; say what the value must be instead."""
+    match = _CONSTRAINT.search(note)
+    if not match:
+        return f"breaks the rule {note}"
+    rule, bound = match.groups()
+    if rule == "enum":
+        return "must be one of: " + bound.strip("[]").replace("'", "")
+    if rule == "pattern":
+        return f"does not match the required pattern {bound}"
+    if rule == "minimum":
+        return f"must be at least {bound} (minimum)"
+    if rule == "maximum":
+        return f"must be at most {bound} (maximum)"
+    if rule == "required":
+        return "is required but empty"
+    return f"breaks the rule {rule} = {bound}"
 
 
 # ---------------------------------------------------------------------------------------------------------------------
