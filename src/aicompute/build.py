@@ -80,9 +80,19 @@ def tree_hash(root: Path, patterns: tuple[str, ...], exclude: frozenset[str] = f
     return _digest(*[f"{p.relative_to(root)}\0".encode() + p.read_bytes() for p in files])
 
 
-# Package files that only assemble the report: they change the page, not what a notebook computes.
+# Package files that only check inputs or assemble the report: they change the page, not what a notebook computes.
 REPORT_ONLY = frozenset(
-    {"build.py", "render.py", "cli.py", "__main__.py", "manifest.py", "index.html.j2", "report.css", "conf.json"}
+    {
+        "build.py",
+        "render.py",
+        "cli.py",
+        "__main__.py",
+        "manifest.py",
+        "validate.py",
+        "index.html.j2",
+        "report.css",
+        "conf.json",
+    }
 )
 
 
