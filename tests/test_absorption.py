@@ -118,3 +118,29 @@ def test_payback_year(now, growth, required, horizon, expected):
 
 def test_sequoia_method():
     assert ab.sequoia_question(150) == 600  # Sequoia's own 2024 inputs give its $600B
+
+
+def test_capex_by_year_prefers_actuals_and_latest_guidance():
+    import pandas as pd
+
+    capex = pd.DataFrame(
+        {
+            "company": ["A", "A", "A", "A", "B", "B"],
+            "fiscal_year": ["2025", "2025", "2026", "2026", "2026", "FY2026 (Q1-Q3 only)"],
+            "period_end": pd.to_datetime(
+                ["2025-12-31", "2025-12-31", "2026-12-31", "2026-12-31", "2026-12-31", "2026-09-30"]
+            ),
+            "value_usd_bn": [100.0, 95.0, None, None, 50.0, 30.0],
+            "value_low_usd_bn": [None, None, 175.0, 180.0, None, None],
+            "value_high_usd_bn": [None, None, 185.0, 190.0, None, None],
+            "kind": ["actual", "actual", "guidance", "guidance", "guidance", "actual"],
+            "basis": ["company_reported", "derived", "press_reported", "analyst_estimate", "press_reported", "derived"],
+            "includes_finance_leases": ["no"] * 6,
+            "source_id": list("abcdef"),
+        }
+    )
+    by_year = ab.capex_by_year(capex).set_index(["company", "year"])
+    assert by_year.loc[("A", 2025), "value"] == 100  # company figure, not the derived one
+    assert by_year.loc[("A", 2026), "value"] == 185  # the raised guidance, midpoint of 180-190
+    assert ("B", 2026) in by_year.index and len(by_year) == 3  # partial year left out
+    assert ab.latest_complete_year(by_year.reset_index()) == 2026

@@ -175,3 +175,41 @@ def sourced_triangle(rows: pd.DataFrame, mode: float) -> tuple[float, float, flo
     if not values:
         raise ValueError("no sourced figures to build a range from")
     return min(min(values), mode), mode, max(max(values), mode)
+
+
+def capex_by_year(capex: pd.DataFrame) -> pd.DataFrame:
+    """One bar per company and fiscal year: the latest actual, else the latest guidance (midpoint of its range).
+
+    Partial years (a fiscal year reported quarter by quarter) and rows without a value are left out.
+    """
+    rows = capex[~capex["fiscal_year"].str.contains(r"Q\d|only", regex=True)].copy()
+    rows["value"] = rows["value_usd_bn"].fillna((rows["value_low_usd_bn"] + rows["value_high_usd_bn"]) / 2)
+    rows["value"] = rows["value"].fillna(rows["value_high_usd_bn"]).fillna(rows["value_low_usd_bn"])
+    rows = rows.dropna(subset=["value"])
+    # An actual beats guidance; among actuals the company's own figure beats a derived one; among guidance the
+    # latest listed (guidance is raised during the year and rows are kept in the order given) wins.
+    rows["guidance"] = (rows["kind"] != "actual").astype(int)
+    rows["derived"] = ((rows["kind"] == "actual") & (rows["basis"] != "company_reported")).astype(int)
+    rows["order"] = -pd.RangeIndex(len(rows))
+    rows = rows.sort_values(["company", "period_end", "guidance", "derived", "order"])
+    rows = rows.groupby(["company", "period_end"]).head(1)
+    rows["year"] = rows["period_end"].dt.year
+    rows["range"] = rows.apply(
+        lambda r: (
+            f"{r['value_low_usd_bn']:g}–{r['value_high_usd_bn']:g}"
+            if pd.notna(r["value_low_usd_bn"]) and pd.notna(r["value_high_usd_bn"])
+            else ""
+        ),
+        axis=1,
+    )
+    return rows.reset_index(drop=True)
+
+
+def latest_complete_year(by_year: pd.DataFrame) -> int:
+    """The latest fiscal year for which every company in the table has a figure."""
+    companies = by_year["company"].nunique()
+    counts = by_year.groupby("year")["company"].nunique()
+    complete = counts[counts == companies]
+    if complete.empty:
+        raise ValueError("no fiscal year has a figure for every company")
+    return int(complete.index.max())

@@ -375,3 +375,32 @@ def cost_stack_chart(frame: pd.DataFrame, title: str, subtitle: str) -> alt.Char
         )
         .properties(width=560, height=300)
     )
+
+
+def capex_chart(frame: pd.DataFrame, title: str, subtitle: str) -> alt.Chart:
+    """Capex by company and fiscal year: actuals solid, guidance (midpoint, with its range) faded."""
+    return (
+        alt.Chart(frame, title=_title(title, subtitle))
+        .mark_bar()
+        .encode(
+            x=alt.X("year:O", title="Fiscal year"),
+            xOffset="company:N",
+            y=alt.Y("value:Q", title="Capital expenditure (USD bn)"),
+            color=alt.Color(
+                "company:N", scale=color_scale(ENTITY_COLORS, sorted(frame["company"].unique())), title=None
+            ),
+            opacity=alt.Opacity(
+                "kind:N", scale=alt.Scale(domain=["actual", "guidance"], range=[1.0, 0.45]), title=None
+            ),
+            tooltip=[
+                "company:N",
+                alt.Tooltip("fiscal_year:N", title="fiscal year"),
+                "kind:N",
+                alt.Tooltip("value:Q", format=",.1f", title="USD bn"),
+                alt.Tooltip("range:N", title="guidance range"),
+                alt.Tooltip("includes_finance_leases:N", title="finance leases included"),
+                alt.Tooltip("source_id:N", title="source"),
+            ],
+        )
+        .properties(width=560, height=280)
+    )
