@@ -188,11 +188,7 @@ def test_snapshot_rejects_unknown_provider(series):
 
 
 def split_for(series, attribution, **kw):
-    # The fixture uses providers A/B/C; bypass the provider-name check by calling the pieces directly.
-    snap = series.sort_values("period_end").groupby("provider").tail(1).sort_values("provider").reset_index(drop=True)
-    usable = bk.usable_estimates(attribution, "2025-12-31", kw.pop("include_undated", False))
-    est = bk.latest_vintage(bk.lab_estimates(usable, series, snap, **kw), 300)
-    return snap, est, bk.split_ranges(est, snap)
+    return bk.split_at(series, attribution, "2025-12-31", ["A", "B", "C"], **kw)
 
 
 def test_estimates_convert_shares_at_their_own_date(series, attribution):

@@ -55,9 +55,10 @@ def snapshot(
     series: pd.DataFrame, as_of: pd.Timestamp | str | None = None, providers: list[str] | tuple[str, ...] = PROVIDERS
 ) -> pd.DataFrame:
     """Each provider's latest quarter on or before ``as_of`` (all quarters when ``as_of`` is None)."""
-    unknown = sorted(set(providers) - set(PROVIDERS))
+    unknown = sorted(set(providers) - set(series["provider"]))
     if unknown:
-        raise ValueError(f"unknown provider(s) {unknown}; choose from {list(PROVIDERS)}")
+        known = sorted(set(series["provider"]))
+        raise ValueError(f"unknown provider(s) {unknown}: no backlog rows for them; providers in the data: {known}")
     frame = series[series["provider"].isin(providers)]
     if as_of is not None:
         frame = frame[frame["period_end"] <= pd.Timestamp(as_of)]
@@ -190,7 +191,6 @@ def snapshot_split(ranges: pd.DataFrame, choice: str = "central", haircut_pct: f
         amounts = {row["lab"]: row[choice] for _, row in group.iterrows()}
         known = [v for v in amounts.values() if not np.isnan(v)]
         labs_total = float(sum(known))
-        kept_labs = labs_total * (1 - haircut_pct / 100)
         out.append(
             {
                 "provider": provider,
@@ -201,7 +201,7 @@ def snapshot_split(ranges: pd.DataFrame, choice: str = "central", haircut_pct: f
                 "other": backlog - labs_total,
                 "other_is_upper_bound": len(known) < len(LABS),
                 "labs_share_pct": 100 * labs_total / backlog if known else np.nan,
-                "backlog_after_haircut": backlog - labs_total + kept_labs,
+                "backlog_after_haircut": after_haircut(backlog, labs_total, haircut_pct),
             }
         )
     return pd.DataFrame(out)
@@ -393,6 +393,10 @@ def snapshot_split_from(split: pd.DataFrame, haircut_pct: float) -> pd.DataFrame
     """Re-apply a haircut to an existing split (same estimate choice)."""
     check_pct("haircut_pct", haircut_pct)
     out = split.copy()
-    labs = out[list(LABS)].fillna(0).sum(axis=1)
-    out["backlog_after_haircut"] = out["backlog"] - labs * haircut_pct / 100
+    out["backlog_after_haircut"] = after_haircut(out["backlog"], out[list(LABS)].fillna(0).sum(axis=1), haircut_pct)
     return out
+
+
+def after_haircut(backlog, labs_amount, haircut_pct: float):
+    """Backlog left when ``haircut_pct`` of the labs' amount is never paid (works on numbers and Series)."""
+    return backlog - labs_amount * haircut_pct / 100
