@@ -356,3 +356,43 @@ def test_named_estimator_keeps_only_its_estimates():
     assert sorted(est["attribution_id"]) == ["m", "o"]
     snap = bk.snapshot(series, "2025-11-30", ["Microsoft", "Oracle"])
     assert list(snap["provider"]) == ["Oracle"]  # Microsoft's quarter ends after the as-of date
+
+
+def test_central_value_prefers_value_then_midpoint_then_either_end():
+    from aicompute.data import central_value
+
+    value = pd.Series([5.0, None, None, None, None])
+    low = pd.Series([1.0, 10.0, 10.0, None, None])
+    high = pd.Series([9.0, 20.0, None, 30.0, None])
+    assert central_value(value, low, high).tolist()[:4] == [5.0, 15.0, 10.0, 30.0]
+    assert math.isnan(central_value(value, low, high).iloc[4])
+
+
+def test_deal_markers_and_top_customer_share():
+    deals = pd.DataFrame(
+        {
+            "buyer": ["OpenAI", "OpenAI", "Anthropic", "Meta"],
+            "seller": ["A", "A", "A", "A"],
+            "counted": [True, True, False, True],
+            "status": ["binding_contract", "superseded", "binding_contract", "binding_contract"],
+            "announced": pd.to_datetime(["2025-01-01", "2025-02-01", "2025-03-01", "2025-04-01"]),
+            "value_usd_bn": [None, 10.0, 5.0, 7.0],
+            "value_low_usd_bn": [20.0, None, None, None],
+            "value_high_usd_bn": [40.0, None, None, None],
+        }
+    )
+    markers = bk.deal_markers(deals, ["A"])
+    assert markers["value_text"].tolist() == ["20 bn"]  # a floor ("more than 20") is quoted, not a midpoint
+    conc = pd.DataFrame(
+        {
+            "company": ["N", "N", "N", "N"],
+            "measure": ["revenue_share"] * 4,
+            "period_end": pd.to_datetime(["2025-01-31", "2025-04-30", "2025-04-30", "2025-04-30"]),
+            "customer": ["Customer A", "Customer A", "Customer B", "Four direct customers combined"],
+            "share_pct": [30.0, 21.0, 14.0, 54.0],
+            "source_id": ["s1", "s2", "s2", "s3"],
+        }
+    )
+    # The combined row (54%) is not a single customer, so neither its share nor its source counts.
+    assert bk.top_customer_share(conc, "N") == (21.0, pd.Timestamp("2025-04-30"), ["s2"])
+    assert bk.top_customer_share(conc, "Z") is None

@@ -49,3 +49,9 @@ def test_record_writes_and_loads(tmp_path):
 def test_record_rejects_unknown_unit(tmp_path):
     with pytest.raises(ValueError, match="unit"):
         Chapter("demo", tmp_path).record("x", 1, unit="percent", label="x")
+
+
+def test_source_ids_split_joined_lists_and_drop_blanks():
+    from aicompute.records import source_ids
+
+    assert source_ids(["b, a", "a", None, "", "c"]) == ["a", "b", "c"]

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .data import central_value
+
 
 @dataclass(frozen=True)
 class CapacityAssumptions:
@@ -157,14 +159,9 @@ def sequoia_question(nvidia_dc_run_rate: float) -> float:
     return nvidia_dc_run_rate * 2 * 2
 
 
-def estimate_value(row: pd.Series) -> float:
-    """A central value for an estimate row: its value, else the midpoint of its range, else whichever end is given."""
-    if pd.notna(row.get("value")):
-        return float(row["value"])
-    low, high = row.get("value_low"), row.get("value_high")
-    if pd.notna(low) and pd.notna(high):
-        return (float(low) + float(high)) / 2
-    return float(low) if pd.notna(low) else float(high)
+def estimate_values(rows: pd.DataFrame) -> pd.Series:
+    """A central value for each estimate row (see :func:`aicompute.data.central_value`)."""
+    return central_value(rows["value"], rows["value_low"], rows["value_high"]).astype(float)
 
 
 def sourced_triangle(rows: pd.DataFrame, mode: float) -> tuple[float, float, float]:
@@ -183,8 +180,7 @@ def capex_by_year(capex: pd.DataFrame) -> pd.DataFrame:
     Partial years (a fiscal year reported quarter by quarter) and rows without a value are left out.
     """
     rows = capex[~capex["fiscal_year"].str.contains(r"Q\d|only", regex=True)].copy()
-    rows["value"] = rows["value_usd_bn"].fillna((rows["value_low_usd_bn"] + rows["value_high_usd_bn"]) / 2)
-    rows["value"] = rows["value"].fillna(rows["value_high_usd_bn"]).fillna(rows["value_low_usd_bn"])
+    rows["value"] = central_value(rows["value_usd_bn"], rows["value_low_usd_bn"], rows["value_high_usd_bn"])
     rows = rows.dropna(subset=["value"])
     # An actual beats guidance; among actuals the company's own figure beats a derived one; among guidance the
     # latest listed (guidance is raised during the year and rows are kept in the order given) wins.

@@ -400,3 +400,56 @@ def snapshot_split_from(split: pd.DataFrame, haircut_pct: float) -> pd.DataFrame
 def after_haircut(backlog, labs_amount, haircut_pct: float):
     """Backlog left when ``haircut_pct`` of the labs' amount is never paid (works on numbers and Series)."""
     return backlog - labs_amount * haircut_pct / 100
+
+
+def deal_markers(deals: pd.DataFrame, providers: list[str] | tuple[str, ...]) -> pd.DataFrame:
+    """The labs' counted, dated, not-superseded deals with the given providers, with a headline value as text."""
+    rows = deals[
+        deals["buyer"].isin(LABS)
+        & deals["seller"].isin(providers)
+        & deals["counted"]
+        & (deals["status"] != "superseded")
+        & deals["announced"].notna()
+    ].copy()
+    headline = rows["value_usd_bn"].fillna(rows["value_low_usd_bn"]).fillna(rows["value_high_usd_bn"])
+    rows["value_text"] = headline.map(lambda v: "undisclosed" if pd.isna(v) else f"{v:,.0f} bn")
+    return rows
+
+
+def year_ago_split(
+    series: pd.DataFrame,
+    attribution: pd.DataFrame,
+    split: pd.DataFrame,
+    choice: str,
+    *,
+    include_commitment_amounts: bool = True,
+) -> pd.DataFrame:
+    """Each provider's split a year before its snapshot quarter, for :func:`ex_lab_growth` (dated estimates only)."""
+    splits = []
+    for _, row in split.iterrows():
+        then = row["period_end"] - pd.DateOffset(years=1)
+        _, _, ranges = split_at(
+            series,
+            attribution,
+            then,
+            [row["provider"]],
+            include_commitment_amounts=include_commitment_amounts,
+            include_undated=False,
+        )
+        splits.append(snapshot_split(ranges, choice))
+    return pd.concat(splits, ignore_index=True)
+
+
+def top_customer_share(concentration: pd.DataFrame, company: str) -> tuple[float, pd.Timestamp, list[str]] | None:
+    """The largest single customer's share of ``company``'s revenue in its latest period (combined, per-customer
+    thresholds and prior-year comparatives left out), with the period end and sources; None if not disclosed."""
+    rows = concentration[
+        (concentration["company"] == company)
+        & (concentration["measure"] == "revenue_share")
+        & concentration["period_end"].notna()
+        & ~concentration["customer"].str.contains("combined|each|prior", case=False)
+    ]
+    if rows.empty:
+        return None
+    latest = rows[rows["period_end"] == rows["period_end"].max()]
+    return float(latest["share_pct"].max()), latest["period_end"].iloc[0], sorted(set(latest["source_id"]))

@@ -48,6 +48,11 @@ def load(name: str, datapackage: Path | None = None) -> pd.DataFrame:
     return frame
 
 
+def central_value(value: pd.Series, low: pd.Series, high: pd.Series) -> pd.Series:
+    """One number per row: the value, else the midpoint of its range, else whichever end of the range is given."""
+    return value.fillna((low + high) / 2).fillna(low).fillna(high)
+
+
 def sources() -> pd.DataFrame:
     return load("sources")
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from .data import central_value
+
 BASIS_RANK = {"company_reported": 0, "press_reported": 1, "analyst_estimate": 2, "derived": 3, "commentary": 4}
 
 
@@ -12,7 +14,7 @@ def latest_figure(
 ) -> pd.Series | None:
     """The latest figure of ``metric`` for ``lab`` dated on or before ``as_of`` (company-reported first on ties).
 
-    Range-only rows use the midpoint of their range as ``value``. Returns None where nothing is sourced.
+    Range-only rows use :func:`aicompute.data.central_value`. Returns None where nothing is sourced.
     """
     rows = fin[
         (fin["lab"] == lab)
@@ -23,7 +25,7 @@ def latest_figure(
     ].copy()
     if rows.empty:
         return None
-    rows["value"] = rows["value"].fillna((rows["value_low"] + rows["value_high"]) / 2).fillna(rows["value_low"])
+    rows["value"] = central_value(rows["value"], rows["value_low"], rows["value_high"])
     rows = rows.dropna(subset=["value"])
     if rows.empty:
         return None

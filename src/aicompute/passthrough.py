@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from .data import central_value
+
 LAYERS = (
     "application",
     "application's other costs",
@@ -137,7 +139,7 @@ def spend_to_revenue(revenue: float, spend: float) -> float:
 def latest_by_company(app: pd.DataFrame, metric: str) -> pd.DataFrame:
     """Each company's latest dated figure for ``metric`` (range-only figures use the midpoint)."""
     rows = app[(app["metric"] == metric) & app["as_of"].notna()].copy()
-    rows["value"] = rows["value"].fillna((rows["value_low"] + rows["value_high"]) / 2)
+    rows["value"] = central_value(rows["value"], rows["value_low"], rows["value_high"])
     rows = rows.dropna(subset=["value"]).sort_values("as_of")
     return rows.groupby("company", sort=True).tail(1).reset_index(drop=True)
 

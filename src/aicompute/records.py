@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -78,7 +79,7 @@ class Chapter:
         *,
         unit: str,
         label: str,
-        sources: list[str] | tuple[str, ...] = (),
+        sources: Iterable[str] = (),
         low: float | None = None,
         high: float | None = None,
         chart: str | None = None,
@@ -92,7 +93,7 @@ class Chapter:
             value=_plain(value),
             unit=unit,
             label=label,
-            sources=sorted(set(sources)),
+            sources=source_ids(sources),
             low=_plain(low),
             high=_plain(high),
             chapter=self.name,
@@ -109,6 +110,15 @@ class Chapter:
         (self.directory / f"{self.name}.json").write_text(
             json.dumps(payload, indent=1, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8"
         )
+
+
+def source_ids(sources: Iterable[str]) -> list[str]:
+    """Sorted, unique source ids; items may be comma-joined lists ("a, b"), as the tables' ``sources`` columns are."""
+    ids = set()
+    for item in sources:
+        if isinstance(item, str):
+            ids.update(part.strip() for part in item.split(",") if part.strip())
+    return sorted(ids)
 
 
 def _plain(value):
