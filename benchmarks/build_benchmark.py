@@ -87,7 +87,7 @@ def draw_seconds(report: Path) -> float | None:
 
 
 def monte_carlo_seconds(draws: int = 100_000) -> float:
-    from aicompute.absorption import monte_carlo
+    from aicompute.analysis.absorption import monte_carlo
 
     ranges = {
         "gw": (5, 15.2, 35),

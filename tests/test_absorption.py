@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from aicompute import absorption as ab
+from aicompute.analysis import absorption as ab
 
 # The central case of every test below: 10 GW at 50 bn per GW, 5-year life, 10% return, 4% opex, no seller margin.
 CENTRAL = {

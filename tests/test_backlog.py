@@ -7,7 +7,7 @@ import math
 import pandas as pd
 import pytest
 
-from aicompute import backlog as bk
+from aicompute.analysis import backlog as bk
 
 T = pd.Timestamp
 
@@ -359,7 +359,7 @@ def test_named_estimator_keeps_only_its_estimates():
 
 
 def test_central_value_prefers_value_then_midpoint_then_either_end():
-    from aicompute.data import central_value
+    from aicompute.analysis.data import central_value
 
     value = pd.Series([5.0, None, None, None, None])
     low = pd.Series([1.0, 10.0, 10.0, None, None])

@@ -7,7 +7,7 @@ import math
 import pandas as pd
 import pytest
 
-from aicompute import circular as cc
+from aicompute.analysis import circular as cc
 
 
 def equity_rows(rows):

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from conftest import run_build
 
-from aicompute.charts import MIMETYPE
+from aicompute.present.output import MIMETYPE
 
 pytestmark = pytest.mark.e2e
 
@@ -189,7 +189,7 @@ def test_show_code_flag_includes_the_code(work_repo):
 def test_summary_prose_quotes_only_recorded_numbers(built_repo):
     page = (built_repo / "report" / "index.html").read_text()
     records = json.loads((built_repo / "report" / "records.json").read_text())
-    from aicompute.records import Record
+    from aicompute.analysis.records import Record
 
     allowed = set()
     for item in records.values():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from aicompute import passthrough as pt
+from aicompute.analysis import passthrough as pt
 
 
 def chain(app=20.0, share=80.0, model=50.0, cloud=90.0, hardware=50.0):

@@ -10,7 +10,7 @@ import pandas as pd
 import yaml
 
 from aicompute import paths
-from aicompute.display import esc
+from aicompute.present.display import esc
 
 
 def test_environment_yml_mirrors_pyproject_pins():
@@ -46,11 +46,11 @@ def test_markup_in_data_text_is_escaped_for_prose():
 def test_table_escapes_markup(capsys):
     from IPython.core.interactiveshell import InteractiveShell
 
-    from aicompute.display import table
+    from aicompute.present.display import table
 
     InteractiveShell.instance()
     shown = []
-    import aicompute.display as display_module
+    import aicompute.present.display as display_module
 
     original = display_module.display
     display_module.display = lambda obj: shown.append(obj.data)

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from aicompute.records import Chapter, fmt, load, merge
+from aicompute.analysis.records import Chapter, fmt, load, merge
 
 
 @pytest.mark.parametrize(
@@ -52,6 +52,6 @@ def test_record_rejects_unknown_unit(tmp_path):
 
 
 def test_source_ids_split_joined_lists_and_drop_blanks():
-    from aicompute.records import source_ids
+    from aicompute.analysis.records import source_ids
 
     assert source_ids(["b, a", "a", None, "", "c"]) == ["a", "b", "c"]

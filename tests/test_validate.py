@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from aicompute import paths
-from aicompute.validate import DataValidationError, check, fiscal_quarter_end, validate
+from aicompute.build.validate import DataValidationError, check, fiscal_quarter_end, validate
 
 
 @pytest.fixture

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from aicompute import data
-from aicompute.records import Record
-from aicompute.verdict import CANNOT_TELL, NOT_SUPPORTED, PARTLY, RULES, SUPPORTED, VERDICTS, ledger
+from aicompute.analysis import data
+from aicompute.analysis.records import Record
+from aicompute.analysis.verdicts import CANNOT_TELL, NOT_SUPPORTED, PARTLY, RULES, SUPPORTED, VERDICTS, ledger
 
 
 def rec(key, value, low=None, high=None, unit="pct"):

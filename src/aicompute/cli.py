@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import paths
+from aicompute import paths
 
 EXIT_BAD_INPUT = 2
 EXIT_NOTEBOOK_FAILED = 1
@@ -49,7 +49,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _overrides(args: argparse.Namespace) -> tuple[list, str]:
-    from .manifest import load_parameter_file, parse_override
+    from aicompute.manifest import load_parameter_file, parse_override
 
     overrides: list = []
     scenario = "default"
@@ -71,18 +71,18 @@ def _overrides(args: argparse.Namespace) -> tuple[list, str]:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    from .build import BuildOptions, NotebookFailed, build
-    from .manifest import ManifestError, ParameterError
-    from .validate import DataValidationError
+    from aicompute.build.run import BuildOptions, NotebookFailed, build
+    from aicompute.build.validate import DataValidationError
+    from aicompute.manifest import ManifestError, ParameterError
 
     try:
         if args.command == "validate":
-            from .validate import check
+            from aicompute.build.validate import check
 
             check()
             print("data/ is valid.")
         elif args.command == "params":
-            from .manifest import declared_parameters, load_manifest
+            from aicompute.manifest import declared_parameters, load_manifest
 
             manifest = load_manifest()
             for spec in manifest.notebooks:

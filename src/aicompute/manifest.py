@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from . import paths
+from aicompute import paths
 
 # Python type names a parameter may declare, and the YAML values each accepts.
 _ACCEPTS: dict[str, tuple[type, ...]] = {

@@ -9,7 +9,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from .theme import ENTITY_COLORS, FLOW_COLORS, PART_COLORS, color_scale
+from aicompute.present.theme import ENTITY_COLORS, FLOW_COLORS, PART_COLORS, color_scale
 
 
 def _title(text: str, subtitle: str | list[str]) -> alt.TitleParams:

@@ -8,7 +8,7 @@ import re
 import pandas as pd
 from IPython.display import HTML, Markdown, display
 
-from .records import Record, fmt
+from aicompute.analysis.records import Record, fmt
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|~])")
 

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from . import paths
+from aicompute import paths
 
 UNITS = {"usd_bn", "pct", "ratio", "years", "gw", "count", "year", "text"}
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import paths
-from .manifest import declared_parameters, load_manifest
+from aicompute import paths
+from aicompute.manifest import declared_parameters, load_manifest
 
 
 def dictionary_frames(descriptor: dict) -> list[tuple[dict, pd.DataFrame]]:

@@ -19,8 +19,8 @@ from graphlib import TopologicalSorter
 from pathlib import Path
 from typing import Any
 
-from . import paths
-from .manifest import Manifest, load_manifest, resolve_parameters
+from aicompute import paths
+from aicompute.manifest import Manifest, load_manifest, resolve_parameters
 
 KERNEL = "python3"
 
@@ -83,7 +83,7 @@ def tree_hash(root: Path, patterns: tuple[str, ...], exclude: frozenset[str] = f
 # Package files that only check inputs or assemble the report: they change the page, not what a notebook computes.
 REPORT_ONLY = frozenset(
     {
-        "build.py",
+        "run.py",
         "render.py",
         "cli.py",
         "__main__.py",
@@ -117,7 +117,7 @@ def validate_data(data_hash: str, force: bool) -> None:
     stamp = paths.CACHE / "validated" / data_hash
     if stamp.exists() and not force:
         return
-    from .validate import check
+    from aicompute.build.validate import check
 
     check()
     stamp.parent.mkdir(parents=True, exist_ok=True)
@@ -174,7 +174,7 @@ def _execute(name: str, source: Path, target: Path, parameters: dict, failed_dir
 
 def _run_one(name: str, key: str, manifest: Manifest, parameters: dict, stage: Path) -> bool:
     """Execute (or take from cache) one notebook; return True if it was executed."""
-    from .export import export_figures
+    from aicompute.build.export import export_figures
 
     cached = paths.CACHE / "notebooks" / f"{name}-{key[:20]}"
     if not (cached / "done").exists():
@@ -305,7 +305,7 @@ def build(options: BuildOptions, log: Callable[[str], None] = print) -> BuildRes
     executed, cached = run_notebooks(manifest, parameters, keys, stage, options.jobs, options.progress)
     ran = time.perf_counter() - ran
 
-    from .render import render_report
+    from aicompute.build.render import render_report
 
     render_report(manifest, parameters, stage, show_code=options.show_code, scenario=options.scenario)
     publish(stage)

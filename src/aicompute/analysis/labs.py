@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .data import central_value
+from aicompute.analysis.data import central_value
 
 BASIS_RANK = {"company_reported": 0, "press_reported": 1, "analyst_estimate": 2, "derived": 3, "commentary": 4}
 

@@ -13,7 +13,7 @@ import re
 import altair as alt
 from IPython.display import display
 
-from . import theme  # noqa: F401  (registers the theme)
+from aicompute.present import theme  # noqa: F401  (registers the theme)
 
 MIMETYPE = "application/vnd.vegalite.v6+json"
 RENDERER = "aicompute-offline"

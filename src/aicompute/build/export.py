@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from .charts import MIMETYPE
+from aicompute.present.output import MIMETYPE
 
 
 def iter_charts(nb: dict, notebook: str) -> Iterator[tuple[str, dict]]:

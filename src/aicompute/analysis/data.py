@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import paths
+from aicompute import paths
 
 _PANDAS_TYPES = {"string": "string", "number": "Float64", "integer": "Int64", "boolean": "boolean"}
 

@@ -10,7 +10,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .records import Record
+from aicompute.analysis.records import Record
 
 SUPPORTED = "supported"
 PARTLY = "partly supported"

@@ -9,12 +9,12 @@ import re
 import shutil
 from pathlib import Path
 
-from . import paths
-from .charts import MIMETYPE
-from .manifest import Manifest
-from .records import merge as merge_records
+from aicompute import paths
+from aicompute.analysis.records import merge as merge_records
+from aicompute.manifest import Manifest
+from aicompute.present.output import MIMETYPE
 
-TEMPLATES = paths.PACKAGE / "templates"
+TEMPLATES = paths.PACKAGE / "present" / "templates"
 _HIDDEN_TAGS = {"parameters", "injected-parameters", "remove-cell"}
 
 
@@ -152,7 +152,7 @@ def render_html(merged: dict, *, title: str, subtitle: str, as_of: str, scenario
 def render_report(
     manifest: Manifest, parameters: dict[str, dict], stage: Path, *, show_code: bool, scenario: str
 ) -> Path:
-    from .data import as_of_date
+    from aicompute.analysis.data import as_of_date
 
     executed = {
         name: json.loads((stage / "executed" / f"{name}.ipynb").read_text(encoding="utf-8"))

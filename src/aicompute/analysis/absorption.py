@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .data import central_value
+from aicompute.analysis.data import central_value
 
 
 @dataclass(frozen=True)

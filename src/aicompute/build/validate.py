@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import paths
+from aicompute import paths
 
 
 @dataclass(frozen=True)
