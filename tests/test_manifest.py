@@ -78,3 +78,18 @@ def test_scenarios_are_valid_parameter_sets():
     manifest = load_manifest()
     for scenario in sorted(paths.SCENARIOS.glob("*.yaml")):
         resolve_parameters(manifest, load_parameter_file(scenario))  # raises on any bad name or type
+
+
+def test_one_analysis_date_reaches_every_chapter_that_declares_it():
+    manifest = load_manifest()
+    resolved = resolve_parameters(manifest, [])
+    dated = [name for name, params in resolved.items() if "as_of" in params]
+    assert sorted(dated) == ["absorption", "backlog", "circular"]
+    assert {resolved[name]["as_of"] for name in dated} == {manifest.shared["as_of"]}
+    moved = resolve_parameters(manifest, [(None, "as_of", "2026-03-31")])
+    assert {moved[name]["as_of"] for name in dated} == {"2026-03-31"}
+
+
+def test_summary_is_told_its_scenario_as_a_parameter():
+    resolved = resolve_parameters(load_manifest(), [(None, "scenario", "bear")])
+    assert resolved["summary"]["scenario"] == "bear"

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from aicompute.analysis.records import Chapter, fmt, load, merge
+from aicompute.analysis.records import ChapterResult, RecordBook, fmt, load, merge, save
 
 
 @pytest.mark.parametrize(
@@ -36,10 +36,13 @@ def test_fmt_rejects_unknown_unit():
 
 
 def test_record_writes_and_loads(tmp_path):
-    book = Chapter("demo", tmp_path)
+    book = RecordBook("demo")
     rec = book.record("share", 45.123456789, unit="pct", low=40, high=50, label="A share", sources=["b", "a", "a"])
     assert rec.key == "demo.share" and rec.sources == ["a", "b"] and rec.value == 45.1235
     assert rec.text() == "45% (range 40%–50%)"
+    assert book["share"] is rec and book["demo.share"] is rec and "share" in book
+    assert load(tmp_path) == {}, "recording alone writes nothing: run() stays pure"
+    assert save(ChapterResult(book), tmp_path) == tmp_path / "demo.json"
     loaded = load(tmp_path)
     assert loaded["demo.share"] == rec
     merge(tmp_path, tmp_path / "all.json")
@@ -48,10 +51,15 @@ def test_record_writes_and_loads(tmp_path):
 
 def test_record_rejects_unknown_unit(tmp_path):
     with pytest.raises(ValueError, match="unit"):
-        Chapter("demo", tmp_path).record("x", 1, unit="percent", label="x")
+        RecordBook("demo").record("x", 1, unit="percent", label="x")
 
 
 def test_source_ids_split_joined_lists_and_drop_blanks():
     from aicompute.analysis.records import source_ids
 
     assert source_ids(["b, a", "a", None, "", "c"]) == ["a", "b", "c"]
+
+
+def test_load_never_falls_back_to_the_published_records(tmp_path, monkeypatch):
+    monkeypatch.setenv("AICOMPUTE_RECORDS", str(tmp_path / "empty"))
+    assert load() == {}

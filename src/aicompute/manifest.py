@@ -58,6 +58,8 @@ class Manifest:
     subtitle: str
     notebooks: list[NotebookSpec]
     report_order: list[str]
+    # Report-level parameters (e.g. the one analysis date ``as_of``): given to every notebook that declares them.
+    shared: dict[str, Any] = field(default_factory=dict)
 
     def get(self, name: str) -> NotebookSpec:
         for spec in self.notebooks:
@@ -81,7 +83,11 @@ def load_manifest(path: Path | None = None) -> Manifest:
             for item in raw["notebooks"]
         ]
         manifest = Manifest(
-            raw["report"]["title"], raw["report"].get("subtitle", ""), specs, list(raw["report"]["order"])
+            raw["report"]["title"],
+            raw["report"].get("subtitle", ""),
+            specs,
+            list(raw["report"]["order"]),
+            dict(raw["report"].get("parameters") or {}),
         )
     except (KeyError, TypeError) as exc:
         raise ManifestError(f"{path.name}: missing or malformed entry {exc}") from exc
@@ -155,12 +161,16 @@ def parse_override(text: str) -> tuple[str | None, str, Any]:
 
 
 def resolve_parameters(manifest: Manifest, overrides: list[tuple[str | None, str, Any]]) -> dict[str, dict[str, Any]]:
-    """Defaults from the manifest, then the overrides; every name and type checked against the notebooks."""
+    """Report-level parameters, then each notebook's defaults from the manifest, then the overrides; every name and
+    type checked against what the notebooks declare."""
     declared = {spec.name: declared_parameters(spec.path) for spec in manifest.notebooks}
+    if manifest.shared and not any(name in params for params in declared.values() for name in manifest.shared):
+        raise ManifestError(f"no notebook declares the report-level parameters {sorted(manifest.shared)}")
     resolved: dict[str, dict[str, Any]] = {}
     for spec in manifest.notebooks:
         resolved[spec.name] = {}
-        for name, value in spec.parameters.items():
+        shared = {name: value for name, value in manifest.shared.items() if name in declared[spec.name]}
+        for name, value in {**shared, **spec.parameters}.items():
             resolved[spec.name][name] = _checked(spec.name, declared[spec.name], name, value)
     for notebook, name, value in overrides:
         targets = [notebook] if notebook else [n for n, params in declared.items() if name in params]

@@ -39,5 +39,6 @@ def user_cache() -> Path:
 
 
 def records_dir() -> Path:
-    """Where key numbers are written and read; the build points this at its staging area."""
-    return Path(os.environ.get("AICOMPUTE_RECORDS", str(BUILD / "records")))
+    """Where key numbers are written and read: the build points this at its own staging area; a notebook run outside
+    the build (JupyterLab, a standalone papermill run) writes to a folder no build reads or publishes."""
+    return Path(os.environ.get("AICOMPUTE_RECORDS", str(BUILD / "standalone-records")))

@@ -48,6 +48,11 @@ def load(name: str, datapackage: Path | None = None) -> pd.DataFrame:
     return frame
 
 
+def load_all(datapackage: Path | None = None) -> dict[str, pd.DataFrame]:
+    """Every table of the data package by name: what a chapter's ``run(tables, params)`` takes."""
+    return {name: load(name, datapackage) for name in table_names(datapackage)}
+
+
 def central_value(value: pd.Series, low: pd.Series, high: pd.Series) -> pd.Series:
     """One number per row: the value, else the midpoint of its range, else whichever end of the range is given."""
     return value.fillna((low + high) / 2).fillna(low).fillna(high)

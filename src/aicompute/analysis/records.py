@@ -1,8 +1,9 @@
 """Key numbers: a notebook records a named number once; prose, the summary and the verdicts quote the record.
 
 A record is a value with its unit, a short label, the sources behind it and, where the number is uncertain, a low
-and a high. Records are written as JSON per chapter into :func:`aicompute.paths.records_dir` (the build points this
-at its staging area and publishes them as ``report/records.json``).
+and a high. A chapter's ``run()`` collects its records in a :class:`RecordBook`; :func:`save` writes them as JSON per chapter into
+:func:`aicompute.paths.records_dir` (the build points this at its staging area and publishes them as
+``report/records.json``; a notebook run outside the build writes under ``.build/standalone-records``).
 """
 
 from __future__ import annotations
@@ -64,12 +65,15 @@ def fmt(value: float | str | None, unit: str) -> str:
     raise ValueError(f"unknown unit {unit!r}")
 
 
-class Chapter:
-    """The record book of one chapter: ``book = Chapter('backlog'); book.record('combined_share', ...)``."""
+class RecordBook:
+    """The key numbers of one chapter, collected in memory: ``book = RecordBook('backlog'); book.record(...)``.
 
-    def __init__(self, name: str, directory: Path | None = None):
+    A chapter's ``run()`` fills a book and returns it inside a :class:`ChapterResult`; nothing is written until
+    :func:`save` is called, so ``run()`` stays pure and can be evaluated many times over (the robustness grid).
+    """
+
+    def __init__(self, name: str):
         self.name = name
-        self.directory = Path(directory) if directory else paths.records_dir()
         self.records: dict[str, Record] = {}
 
     def record(
@@ -101,15 +105,44 @@ class Chapter:
             note=note,
         )
         self.records[full_key] = item
-        self._write()
         return item
 
-    def _write(self) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True)
-        payload = {key: asdict(item) for key, item in sorted(self.records.items())}
-        (self.directory / f"{self.name}.json").write_text(
-            json.dumps(payload, indent=1, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8"
-        )
+    def __getitem__(self, key: str) -> Record:
+        """A record by its short key (``book['share']``) or full key (``book['backlog.share']``)."""
+        return self.records[key if key.startswith(f"{self.name}.") else f"{self.name}.{key}"]
+
+    def __contains__(self, key: str) -> bool:
+        return (key if key.startswith(f"{self.name}.") else f"{self.name}.{key}") in self.records
+
+
+@dataclass
+class ChapterResult:
+    """What a chapter's ``run(tables, params)`` returns: its key numbers and the frames its charts draw."""
+
+    book: RecordBook
+    frames: dict = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.book.name
+
+    @property
+    def records(self) -> dict[str, Record]:
+        return self.book.records
+
+    def __getitem__(self, key: str) -> Record:
+        return self.book[key]
+
+
+def save(result: ChapterResult | RecordBook, directory: Path | None = None) -> Path:
+    """Write a chapter's records as ``<directory>/<chapter>.json`` (default: :func:`aicompute.paths.records_dir`)."""
+    book = result.book if isinstance(result, ChapterResult) else result
+    directory = Path(directory) if directory else paths.records_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    payload = {key: asdict(item) for key, item in sorted(book.records.items())}
+    target = directory / f"{book.name}.json"
+    target.write_text(json.dumps(payload, indent=1, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
+    return target
 
 
 def source_ids(sources: Iterable[str]) -> list[str]:
@@ -132,14 +165,14 @@ def _plain(value):
 
 
 def load(directory: Path | None = None) -> dict[str, Record]:
-    """Every record written so far. Outside a build, fall back to the records published with the report."""
+    """Every record saved in ``directory`` (default: :func:`aicompute.paths.records_dir`); never the published ones.
+
+    Quoting numbers from ``report/records.json`` outside a build would mix runs, so there is no fallback: an empty
+    folder gives an empty dict and the caller decides what that means.
+    """
     directory = Path(directory) if directory else paths.records_dir()
-    files = sorted(directory.glob("*.json")) if directory.exists() else []
-    if not files and directory == paths.records_dir() and (paths.REPORT / "records.json").exists():
-        published = json.loads((paths.REPORT / "records.json").read_text(encoding="utf-8"))
-        return {key: Record(**item) for key, item in published.items()}
     out: dict[str, Record] = {}
-    for file in files:
+    for file in sorted(directory.glob("*.json")) if directory.exists() else []:
         for key, item in json.loads(file.read_text(encoding="utf-8")).items():
             out[key] = Record(**item)
     return out

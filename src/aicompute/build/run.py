@@ -267,7 +267,8 @@ def _report_fingerprint() -> str:
 def build(options: BuildOptions, log: Callable[[str], None] = print) -> BuildResult:
     started = time.perf_counter()
     manifest = load_manifest()
-    parameters = resolve_parameters(manifest, options.overrides)
+    # The summary names the parameter set it ran with; it is told as a parameter, like everything else it reads.
+    parameters = resolve_parameters(manifest, [*options.overrides, (None, "scenario", options.scenario)])
     data_hash = tree_hash(paths.DATA, ("*.csv", "*.json", "*.md"))
     validate_data(data_hash, options.force)
     validated = time.perf_counter()
@@ -297,7 +298,6 @@ def build(options: BuildOptions, log: Callable[[str], None] = print) -> BuildRes
             "AICOMPUTE_BUILD": "1",
             "AICOMPUTE_RECORDS": str(stage / "records"),
             "AICOMPUTE_ROOT": str(paths.ROOT),
-            "AICOMPUTE_SCENARIO": options.scenario,
             "PYDEVD_DISABLE_FILE_VALIDATION": "1",
         }
     )
