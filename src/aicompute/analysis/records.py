@@ -1,9 +1,9 @@
 """Key numbers: a notebook records a named number once; prose, the summary and the verdicts quote the record.
 
 A record is a value with its unit, a short label, the sources behind it and, where the number is uncertain, a low
-and a high. A chapter's ``run()`` collects its records in a :class:`RecordBook`; :func:`save` writes them as JSON per chapter into
-:func:`aicompute.paths.records_dir` (the build points this at its staging area and publishes them as
-``report/records.json``; a notebook run outside the build writes under ``.build/standalone-records``).
+and a high. A chapter's ``run()`` collects its records in a :class:`RecordBook`; :func:`save` writes them as JSON
+per chapter into :func:`aicompute.paths.records_dir` (the build points this at its staging area and publishes them
+as ``report/records.json``; a notebook run outside the build writes under ``.build/standalone-records``).
 """
 
 from __future__ import annotations
