@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-LABS = ("OpenAI", "Anthropic")
-PROVIDERS = ("Microsoft", "Oracle", "Alphabet", "Amazon", "CoreWeave")
+from aicompute.analysis.vocabulary import LABS, PROVIDERS
+
 # Preference when one quarter has several headline figures: the company's own figure first.
 BASIS_RANK = {"company_reported": 0, "derived": 1, "press_reported": 2, "analyst_estimate": 3}
 CHOICES = ("low", "central", "high")

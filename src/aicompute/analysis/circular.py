@@ -11,7 +11,8 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-LABS = ("OpenAI", "Anthropic")
+from aicompute.analysis.vocabulary import LABS
+
 EDGE_TYPES = ("equity", "cloud_capacity", "chips", "datacenter_lease", "other")
 # One status vocabulary for both tables: a deal's "binding contract" is a commitment,
 # "reported, unconfirmed" is reported.

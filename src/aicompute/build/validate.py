@@ -18,6 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from aicompute import paths
+from aicompute.analysis.vocabulary import FISCAL_YEAR_END_MONTH
 
 
 @dataclass(frozen=True)
@@ -172,8 +173,6 @@ def _constraint(note: str) -> str:
 # Cross-column rules
 
 _FISCAL_LABEL = re.compile(r"^FY(\d{4}) Q([1-4])$")
-# Month in which each provider's fiscal year ends (Microsoft: June; Oracle: May; others: December).
-FISCAL_YEAR_END_MONTH = {"Microsoft": 6, "Oracle": 5, "Alphabet": 12, "Amazon": 12, "CoreWeave": 12}
 
 
 def fiscal_quarter_end(provider: str, fiscal_label: str) -> pd.Timestamp:
