@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 
@@ -48,9 +49,12 @@ def load(name: str, datapackage: Path | None = None) -> pd.DataFrame:
     return frame
 
 
-def load_all(datapackage: Path | None = None) -> dict[str, pd.DataFrame]:
-    """Every table of the data package by name: what a chapter's ``run(tables, params)`` takes."""
-    return {name: load(name, datapackage) for name in table_names(datapackage)}
+def load_all(names: Iterable[str] | None = None, datapackage: Path | None = None) -> dict[str, pd.DataFrame]:
+    """The named tables (default: every table) by name: what a chapter's ``run(tables, params)`` takes.
+
+    A chapter passes its own ``TABLES`` so that it reads only what it needs (the build's cache keys on what is read).
+    """
+    return {name: load(name, datapackage) for name in (names if names is not None else table_names(datapackage))}
 
 
 def central_value(value: pd.Series, low: pd.Series, high: pd.Series) -> pd.Series:
