@@ -14,38 +14,52 @@ pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
-@pytest.fixture(scope="module")
-def page_session(built_repo):
+def require_chromium() -> None:
     if not os.path.exists(CHROMIUM):
         if os.environ.get("CI"):
             pytest.fail("Chromium is required in CI (.ci/run installs Debian's chromium)")
         pytest.skip("Chromium is not installed (apt-get install chromium)")
+
+
+def launch(playwright):
+    return playwright.chromium.launch(
+        executable_path=CHROMIUM,
+        args=[
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--no-first-run",
+            "--disable-sync",
+        ],
+    )
+
+
+def offline_page(browser, requests: list[str], width: int = 1280, height: int = 900):
+    """A page that may load file: URLs only; every other request is refused and noted in ``requests``."""
+    page = browser.new_page(viewport={"width": width, "height": height})
+
+    def block(route):
+        if route.request.url.startswith("file:"):
+            route.continue_()
+        else:
+            requests.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", block)
+    return page
+
+
+@pytest.fixture(scope="module")
+def page_session(built_repo):
+    require_chromium()
     from playwright.sync_api import sync_playwright
 
     requests: list[str] = []
     errors: list[str] = []
     with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--no-first-run",
-                "--disable-sync",
-            ],
-        )
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-
-        def block(route):
-            if route.request.url.startswith("file:"):
-                route.continue_()
-            else:
-                requests.append(route.request.url)
-                route.abort()
-
-        page.route("**/*", block)
+        browser = launch(p)
+        page = offline_page(browser, requests)
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda e: errors.append(str(e)))
         started = time.perf_counter()
@@ -99,3 +113,33 @@ def test_table_of_contents_links_resolve(page_session):
     assert (
         card_links and page.evaluate("(ids) => ids.filter(h => !document.getElementById(h.slice(1)))", card_links) == []
     )
+
+
+def test_an_executed_chapter_shows_its_charts_in_stock_nbconvert_offline(built_repo, tmp_path):
+    """A forker converts an executed chapter with stock nbconvert (no template of ours) and opens it with no network."""
+    require_chromium()
+    import subprocess
+    import sys
+
+    from playwright.sync_api import sync_playwright
+
+    executed = built_repo / "report" / "notebooks" / "passthrough.ipynb"
+    subprocess.run(
+        [sys.executable, "-m", "jupyter", "nbconvert", "--to", "html", "--output-dir", str(tmp_path), str(executed)],
+        check=True,
+        capture_output=True,
+    )
+    requests: list[str] = []
+    with sync_playwright() as p:
+        browser = launch(p)
+        page = offline_page(browser, requests)
+        page.goto((tmp_path / "passthrough.html").as_uri())
+        page.wait_for_load_state("load")
+        sizes = page.evaluate(
+            "Array.from(document.querySelectorAll('img[src^=\"data:image/png\"]'))"
+            ".map(i => [i.naturalWidth, i.naturalHeight])"
+        )
+        browser.close()
+    charts = [c for c in chart_outputs(built_repo) if c.startswith("passthrough--")]
+    assert len(sizes) == len(charts) > 0, (sizes, charts)
+    assert all(w > 200 and h > 100 for w, h in sizes), sizes
