@@ -1,0 +1,601 @@
+"""Chapter 5 models: how good is the demand behind the backlog and the labs' commitments?
+
+Every dollar of the four providers' backlog, and every valued dollar of the labs' compute commitments, sits in exactly
+one tier of one ladder on firmness (:data:`TIERS`, firmest first). A tier is assigned by a rule from columns in
+``data/`` (a deal's status, a disclosed termination right, the payer's revenue against its annual payments), never by
+hand. Where a disclosure exists only per provider or per payer, the split of dollars it implies is a labelled
+assumption (a parameter, with its alternatives in :data:`CHOICES`).
+
+The providers' backlog and the labs' commitments are two views of overlapping money (OpenAI's Azure commitment is in
+both), so they are reported side by side and reconciled, never added.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from aicompute.analysis import backlog as bk
+from aicompute.analysis import circular as cc
+from aicompute.analysis.data import central_value
+from aicompute.analysis.labs import latest_figure
+from aicompute.analysis.records import ChapterResult, RecordBook
+from aicompute.analysis.vocabulary import LABS
+
+# The ladder, firmest first. Keys name records; labels are what a reader sees.
+TIERS: dict[str, str] = {
+    "paid_from_revenue": "Binding, payer's revenue covers it",
+    "needs_new_money": "Binding, payer must raise money",
+    "short_notice": "Terminable on short notice",
+    "unconfirmed": "Reported, not confirmed",
+    "letter_of_intent": "Letter of intent",
+    "not_disclosed": "Not disclosed",
+}
+# A binding contract before its payer's means are weighed; split into the first two tiers by revenue coverage.
+BINDING = "binding"
+TABLES = ("backlog", "backlog_attribution", "compute_deals", "equity_investments", "lab_financials", "demand_quality")
+QUALITY_PROVIDERS = ("Microsoft", "Oracle", "Alphabet", "Amazon")
+FUNDED_BY = ("revenue", "revenue_and_raised")
+
+# The choices a careful analyst could make differently (central first), for ranges and the robustness grid.
+CHOICES: dict[str, tuple] = {
+    "estimate": ("central", "low", "high"),
+    "other_customers_tier": ("not_disclosed", "paid_from_revenue"),
+    "funded_by": ("revenue", "revenue_and_raised"),
+    "short_notice_days": (180.0, 90.0, 365.0),
+    "contract_years": (5.0, 3.0, 8.0),
+    "ai_app_share_of_api_pct": (None, 25.0, 75.0),
+}
+
+DEFAULTS: dict = {
+    "as_of": "2026-06-30",
+    "estimate": "central",
+    "other_customers_tier": "not_disclosed",
+    "funded_by": "revenue",
+    "short_notice_days": 180.0,
+    "contract_years": 5.0,
+    "horizon_years": 5.0,
+    "ai_app_share_of_api_pct": None,
+    "openai_ai_app_share_of_api_pct": 50.0,
+}
+
+
+def contract_tier(status: str, notice_days: float | None, short_notice_days: float) -> str:
+    """The firmness of one contract from its status and any disclosed termination right.
+
+    A right to end the contract on ``short_notice_days`` or less outranks its status: a binding contract that either
+    party can leave in 90 days is only as firm as 90 days of payments.
+    """
+    if notice_days is not None and not pd.isna(notice_days) and notice_days <= short_notice_days:
+        return "short_notice"
+    if status in ("committed", "funded"):
+        return BINDING
+    if status == "conditional":
+        return "needs_new_money"
+    if status == "reported":
+        return "unconfirmed"
+    if status == "letter_of_intent":
+        return "letter_of_intent"
+    return "not_disclosed"
+
+
+def revenue_coverage(revenue: float | None, annual_payments: float) -> float:
+    """Share (0–1) of a payer's annual contract payments that its revenue covers; unknown revenue covers nothing."""
+    if annual_payments <= 0:
+        return 1.0
+    if revenue is None or pd.isna(revenue) or revenue <= 0:
+        return 0.0
+    return float(min(1.0, revenue / annual_payments))
+
+
+def annual_payments(amounts: pd.Series, durations: pd.Series, default_years: float) -> float:
+    """Contract values paid evenly over their durations (``default_years`` where a duration is not disclosed)."""
+    if default_years <= 0:
+        raise ValueError(f"contract_years must be positive, got {default_years}")
+    years = durations.astype(float).fillna(default_years).where(lambda d: d > 0, default_years)
+    return float((amounts.astype(float) / years).sum())
+
+
+def ladder(items: pd.DataFrame, coverage: dict[str, float]) -> pd.DataFrame:
+    """Dollars per (holder, tier): binding items are split between the first two tiers by their payer's coverage.
+
+    ``items`` has columns holder, payer, amount and tier (a key of :data:`TIERS`, or :data:`BINDING`).
+    """
+    unknown = sorted(set(items["tier"]) - set(TIERS) - {BINDING})
+    if unknown:
+        raise ValueError(f"unknown tier(s) {unknown}; tiers: {[*TIERS, BINDING]}")
+    rows = []
+    for item in items.itertuples():
+        if item.tier == BINDING:
+            share = coverage.get(item.payer, 0.0)
+            rows += [
+                (item.holder, "paid_from_revenue", item.amount * share),
+                (item.holder, "needs_new_money", item.amount * (1 - share)),
+            ]
+        else:
+            rows.append((item.holder, item.tier, item.amount))
+    out = pd.DataFrame(rows, columns=["holder", "tier", "amount"])
+    out = out.groupby(["holder", "tier"], as_index=False, sort=False)["amount"].sum()
+    # Every tier appears for every holder, so a tier with no dollars reads 0 rather than vanishing.
+    full = pd.MultiIndex.from_product([list(dict.fromkeys(items["holder"])), list(TIERS)], names=["holder", "tier"])
+    return out.set_index(["holder", "tier"]).reindex(full, fill_value=0.0).reset_index()
+
+
+def shares(ladder_frame: pd.DataFrame) -> pd.Series:
+    """Each tier's share (percent) of all the dollars in a ladder, in ladder order."""
+    by_tier = ladder_frame.groupby("tier", sort=False)["amount"].sum().reindex(list(TIERS), fill_value=0.0)
+    total = by_tier.sum()
+    return by_tier / total * 100 if total else by_tier * np.nan
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# From the tables to the items of each ladder
+
+
+def lab_commitments(tables: dict[str, pd.DataFrame], as_of: str) -> pd.DataFrame:
+    """The labs' valued compute commitments, one row per deal group, announced on or before ``as_of``."""
+    edges = cc.dedupe(cc.edges_from_tables(tables["equity_investments"], tables["compute_deals"]))
+    keep = (
+        (edges["type"] != "equity")
+        & edges["payer"].isin(LABS)
+        & (edges["status"] != "superseded")
+        & (edges["date"] <= pd.Timestamp(as_of))
+        & edges["amount"].notna()
+    )
+    commitments = edges[keep].copy()
+    deals = tables["compute_deals"]
+    durations = deals.assign(group=deals["group"].fillna(deals["deal_id"])).groupby("group")["duration_years"].max()
+    commitments["duration_years"] = commitments["group"].map(durations).astype(float)
+    notice = tables["demand_quality"]
+    notice = notice[notice["dimension"] == "termination_notice_days"].groupby("deal_group")["value"].max()
+    commitments["notice_days"] = commitments["group"].map(notice).astype(float)
+    return commitments.reset_index(drop=True)
+
+
+def coverage_by_lab(
+    commitments: pd.DataFrame,
+    financials: pd.DataFrame,
+    as_of: str,
+    *,
+    contract_years: float,
+    funded_by: str,
+    horizon_years: float,
+) -> pd.DataFrame:
+    """For each lab: annual payments on its binding commitments, its revenue run-rate, and the share covered.
+
+    With ``funded_by='revenue_and_raised'`` the capital the lab has raised, spread over ``horizon_years``, counts as
+    money in hand beside revenue (money already raised is not money it still has to raise).
+    """
+    if funded_by not in FUNDED_BY:
+        raise ValueError(f"funded_by must be one of {FUNDED_BY}, got {funded_by!r}")
+    rows = []
+    for lab in LABS:
+        binding = commitments[(commitments["payer"] == lab) & commitments["status"].isin(["committed", "funded"])]
+        annual = annual_payments(binding["amount"], binding["duration_years"], contract_years)
+        revenue = latest_figure(financials, lab, "revenue_run_rate", as_of)
+        raised = latest_figure(financials, lab, "capital_raised_total", as_of)
+        means = float(revenue["value"]) if revenue is not None else np.nan
+        if funded_by == "revenue_and_raised" and raised is not None:
+            means = (0.0 if np.isnan(means) else means) + float(raised["value"]) / horizon_years
+        rows.append(
+            {
+                "lab": lab,
+                "annual_payments": annual,
+                "revenue_run_rate": float(revenue["value"]) if revenue is not None else np.nan,
+                "revenue_source": revenue["source_id"] if revenue is not None else "",
+                "means": means,
+                "coverage": revenue_coverage(means, annual),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def commitment_items(commitments: pd.DataFrame, short_notice_days: float) -> pd.DataFrame:
+    """The labs' commitments as ladder items: held by the lab that owes them, tiered by status and notice."""
+    return pd.DataFrame(
+        {
+            "holder": commitments["payer"],
+            "payer": commitments["payer"],
+            "seller": commitments["payee"],
+            "group": commitments["group"],
+            "amount": commitments["amount"],
+            "tier": [
+                contract_tier(s, n, short_notice_days)
+                for s, n in zip(commitments["status"], commitments["notice_days"], strict=True)
+            ],
+        }
+    )
+
+
+def pair_tier(commitments: pd.DataFrame, provider: str, lab: str, bases: str, short_notice_days: float) -> str:
+    """The firmness of a lab's part of a provider's backlog.
+
+    The provider's own statement of the share (a company-reported estimate) makes it binding; otherwise the largest
+    valued deal between the two decides; with no deal on record, the terms are not disclosed.
+    """
+    if "company_reported" in (bases or ""):
+        return BINDING
+    deals = commitments[(commitments["payer"] == lab) & (commitments["payee"] == provider)]
+    if deals.empty:
+        return "not_disclosed"
+    largest = deals.sort_values("amount", ascending=False).iloc[0]
+    return contract_tier(largest["status"], largest["notice_days"], short_notice_days)
+
+
+def backlog_items(
+    split: pd.DataFrame, ranges: pd.DataFrame, commitments: pd.DataFrame, *, other_customers_tier: str, short_notice_days: float
+) -> pd.DataFrame:
+    """Each provider's backlog as ladder items: each lab's attributed part, and the rest owed by other customers."""
+    if other_customers_tier not in TIERS:
+        raise ValueError(f"other_customers_tier must be one of {list(TIERS)}, got {other_customers_tier!r}")
+    rows = []
+    for row in split.itertuples():
+        attributed = 0.0
+        for lab in LABS:
+            amount = getattr(row, lab)
+            if pd.isna(amount) or amount <= 0:
+                continue
+            bases = ranges.loc[(ranges["provider"] == row.provider) & (ranges["lab"] == lab), "bases"]
+            tier = pair_tier(commitments, row.provider, lab, bases.iloc[0] if len(bases) else "", short_notice_days)
+            rows.append((row.provider, lab, float(amount), tier))
+            attributed += float(amount)
+        rows.append((row.provider, "Other customers", float(row.backlog) - attributed, other_customers_tier))
+    return pd.DataFrame(rows, columns=["holder", "payer", "amount", "tier"])
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# When the backlog turns into revenue, what the provider carries, and who pays in the end
+
+
+def latest_disclosure(quality: pd.DataFrame, subject: str, dimension: str, as_of: str) -> pd.DataFrame:
+    """The rows of one dimension for one subject at its latest date on or before ``as_of`` (several if sources differ)."""
+    rows = quality[
+        (quality["subject"] == subject) & (quality["dimension"] == dimension) & (quality["as_of"] <= pd.Timestamp(as_of))
+    ]
+    return rows[rows["as_of"] == rows["as_of"].max()] if not rows.empty else rows
+
+
+def recognition(quality: pd.DataFrame, totals: pd.Series, as_of: str) -> pd.DataFrame:
+    """Per provider: the latest disclosed share of backlog recognised within 12 and 24 months, and its dollars.
+
+    Applying a share disclosed at one date to the backlog at a later date is an assumption; the date of each share is
+    kept beside it. A provider that discloses no such share reads 'not disclosed', never zero.
+    """
+    rows = []
+    for provider, backlog in totals.items():
+        row = {"provider": provider, "backlog": float(backlog)}
+        for months in (12, 24):
+            found = latest_disclosure(quality, provider, f"recognition_{months}m_pct", as_of)
+            value = central_value(found["value"], found["value_low"], found["value_high"])
+            row[f"within_{months}m_pct"] = float(value.median()) if len(found) else np.nan
+            row[f"within_{months}m_low"] = float(value.min()) if len(found) else np.nan
+            row[f"within_{months}m_high"] = float(value.max()) if len(found) else np.nan
+            row[f"within_{months}m_as_of"] = found["as_of"].max() if len(found) else pd.NaT
+            row[f"within_{months}m_usd_bn"] = row[f"within_{months}m_pct"] / 100 * float(backlog)
+            row[f"within_{months}m_sources"] = ", ".join(found["source_id"])
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def end_demand_share(consumer_pct: float, ai_app_share_of_business_pct: float) -> float:
+    """Share (percent) of a lab's revenue paid by end customers rather than by AI-application companies.
+
+    Consumers are end customers; of the business (API) revenue, the part from AI-application companies is not, since
+    those companies may be paying with money they raised. The result is an upper bound on end demand where business
+    customers themselves resell.
+    """
+    for name, value in (("consumer share", consumer_pct), ("AI-app share", ai_app_share_of_business_pct)):
+        if not 0 <= value <= 100:
+            raise ValueError(f"{name} must be between 0 and 100, got {value}")
+    business = 100 - consumer_pct
+    return consumer_pct + business * (1 - ai_app_share_of_business_pct / 100)
+
+
+@dataclass(frozen=True)
+class EndDemand:
+    lab: str
+    consumer_pct: float
+    ai_app_share_of_business_pct: float
+    share_pct: float
+    run_rate: float
+    sources: tuple[str, ...]
+
+
+def end_demand(quality: pd.DataFrame, financials: pd.DataFrame, params: dict) -> list[EndDemand]:
+    """Each lab's end-demand share from the sourced revenue mix and, where unsourced, a labelled assumption."""
+    out = []
+    for lab in LABS:
+        consumer = latest_disclosure(quality, lab, "consumer_share_pct", params["as_of"])
+        api = latest_disclosure(quality, lab, "api_share_pct", params["as_of"])
+        if len(consumer):
+            consumer_pct, mix_sources = float(consumer["value"].median()), tuple(consumer["source_id"])
+        elif len(api):
+            consumer_pct, mix_sources = 100 - float(api["value"].median()), tuple(api["source_id"])
+        else:
+            continue
+        apps = latest_disclosure(quality, lab, "ai_app_share_of_api_pct", params["as_of"])
+        if lab == "OpenAI" or apps.empty:
+            app_share, app_sources = float(params["openai_ai_app_share_of_api_pct"]), ()
+        else:
+            app_share, app_sources = float(apps["value"].median()), tuple(apps["source_id"])
+        if params.get("ai_app_share_of_api_pct") is not None:
+            app_share = float(params["ai_app_share_of_api_pct"])
+        revenue = latest_figure(financials, lab, "revenue_run_rate", params["as_of"])
+        out.append(
+            EndDemand(
+                lab,
+                consumer_pct,
+                app_share,
+                end_demand_share(consumer_pct, app_share),
+                float(revenue["value"]) if revenue is not None else np.nan,
+                mix_sources + app_sources,
+            )
+        )
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# The chapter
+
+
+def check_params(params: dict) -> dict:
+    """The parameters with defaults filled in; a clear error for a value the chapter cannot use."""
+    merged = {**DEFAULTS, **params}
+    unknown = sorted(set(params) - set(DEFAULTS))
+    if unknown:
+        raise ValueError(f"unknown parameter(s) {unknown}; the quality chapter takes {sorted(DEFAULTS)}")
+    if merged["estimate"] not in bk.CHOICES:
+        raise ValueError(f"estimate must be one of {bk.CHOICES}, got {merged['estimate']!r}")
+    for name in ("short_notice_days", "contract_years", "horizon_years"):
+        if float(merged[name]) <= 0:
+            raise ValueError(f"{name} must be positive, got {merged[name]}")
+    return merged
+
+
+def backlog_split(tables: dict[str, pd.DataFrame], as_of: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The four providers' latest backlog and the labs' estimated parts (the backlog chapter's central rules)."""
+    series = bk.backlog_series(tables["backlog"])
+    _, _, ranges = bk.split_at(
+        series,
+        tables["backlog_attribution"],
+        as_of,
+        list(QUALITY_PROVIDERS),
+        include_commitment_amounts=True,
+        include_undated=False,
+        estimator="",
+    )
+    return series, ranges
+
+
+def evaluate(ranges: pd.DataFrame, commitments: pd.DataFrame, financials: pd.DataFrame, params: dict) -> dict:
+    """The two ladders under one set of choices (the cheap part of :func:`run`, repeated over the choice grid)."""
+    split = bk.snapshot_split(ranges, params["estimate"], 0.0)
+    coverage = coverage_by_lab(
+        commitments,
+        financials,
+        params["as_of"],
+        contract_years=float(params["contract_years"]),
+        funded_by=params["funded_by"],
+        horizon_years=float(params["horizon_years"]),
+    )
+    cover = dict(zip(coverage["lab"], coverage["coverage"], strict=True))
+    items = backlog_items(
+        split,
+        ranges,
+        commitments,
+        other_customers_tier=params["other_customers_tier"],
+        short_notice_days=float(params["short_notice_days"]),
+    )
+    owed = commitment_items(commitments, float(params["short_notice_days"]))
+    return {
+        "split": split,
+        "coverage": coverage,
+        "backlog_items": items,
+        "backlog_ladder": ladder(items, cover),
+        "commitment_items": owed,
+        "commitment_ladder": ladder(owed, cover),
+    }
+
+
+def grid(params: dict) -> list[dict]:
+    """Every combination of :data:`CHOICES` (the full factorial), applied on top of ``params``."""
+    names = list(CHOICES)
+    return [{**params, **dict(zip(names, combo, strict=True))} for combo in itertools.product(*CHOICES.values())]
+
+
+def run(tables: dict[str, pd.DataFrame], params: dict) -> ChapterResult:
+    """The demand-quality chapter: both ladders, the timing and funding breakdowns, end demand, and their ranges."""
+    params = check_params(params)
+    as_of = params["as_of"]
+    book = RecordBook("quality")
+    quality = tables["demand_quality"]
+    financials = tables["lab_financials"]
+    _, ranges = backlog_split(tables, as_of)
+    commitments = lab_commitments(tables, as_of)
+    central = evaluate(ranges, commitments, financials, params)
+
+    # The spread of each tier's share across the defensible choices (the choices that touch the ladders).
+    spread: dict[str, list[float]] = {}
+    for choice in grid(params):
+        result = evaluate(ranges, commitments, financials, choice)
+        for view in ("backlog", "commitment"):
+            for tier, share in shares(result[f"{view}_ladder"]).items():
+                spread.setdefault(f"{view}.{tier}", []).append(float(share))
+
+    backlog_ladder = central["backlog_ladder"]
+    total = float(backlog_ladder["amount"].sum())
+    sources = sorted({*ranges.get("sources", pd.Series(dtype=str)).dropna()} | set(quality["source_id"]))
+    book.record(
+        "backlog_total",
+        total,
+        unit="usd_bn",
+        label="Backlog of Microsoft, Oracle, Alphabet and Amazon at their latest quarters",
+        sources=tables["backlog"]["source_id"],
+    )
+    note = "; ".join(f"{name}: {', '.join(str(v) for v in values)}" for name, values in CHOICES.items())
+    for view, frame, what in (
+        ("backlog", backlog_ladder, "the four providers' backlog"),
+        ("commitments", central["commitment_ladder"], "the labs' valued compute commitments"),
+    ):
+        tier_shares = shares(frame)
+        key = "backlog" if view == "backlog" else "commitment"
+        for tier, label in TIERS.items():
+            values = spread[f"{key}.{tier}"]
+            book.record(
+                f"{view}_share.{tier}",
+                tier_shares[tier],
+                unit="pct",
+                low=min(values),
+                high=max(values),
+                label=f"Share of {what} in the tier '{label}'",
+                sources=sources,
+                chart=f"{view}-ladder",
+                note=f"Range across the choices {note}",
+            )
+            book.record(
+                f"{view}_amount.{tier}",
+                float(frame.loc[frame["tier"] == tier, "amount"].sum()),
+                unit="usd_bn",
+                label=f"Dollars of {what} in the tier '{label}'",
+                sources=sources,
+                chart=f"{view}-ladder",
+            )
+    book.record(
+        "commitments_total",
+        float(central["commitment_ladder"]["amount"].sum()),
+        unit="usd_bn",
+        label="The labs' valued compute commitments announced by the analysis date",
+        sources=commitments["sources"],
+    )
+    for row in central["coverage"].itertuples():
+        book.record(
+            f"annual_payments.{row.lab.lower()}",
+            row.annual_payments,
+            unit="usd_bn",
+            label=f"{row.lab}'s binding compute commitments per year (values over their durations)",
+            sources=commitments.loc[commitments["payer"] == row.lab, "sources"],
+            note=f"Durations not disclosed are taken as {params['contract_years']:g} years (ASSUMPTION).",
+        )
+        book.record(
+            f"revenue_coverage.{row.lab.lower()}",
+            100 * row.coverage,
+            unit="pct",
+            label=f"Share of {row.lab}'s annual compute payments its revenue run-rate covers",
+            sources=[row.revenue_source],
+        )
+
+    timing = recognition(quality, central["split"].set_index("provider")["backlog"], as_of)
+    for row in timing.itertuples():
+        for months in (12, 24):
+            value = getattr(row, f"within_{months}m_pct")
+            when = getattr(row, f"within_{months}m_as_of")
+            book.record(
+                f"recognised_{months}m.{row.provider.lower()}",
+                None if pd.isna(value) else value,
+                unit="pct",
+                low=None if pd.isna(value) else getattr(row, f"within_{months}m_low"),
+                high=None if pd.isna(value) else getattr(row, f"within_{months}m_high"),
+                label=f"Share of {row.provider}'s backlog it expects to recognise within {months} months",
+                sources=[getattr(row, f"within_{months}m_sources")],
+                chart="timing",
+                note="not disclosed" if pd.isna(value) else f"as disclosed for {when:%Y-%m-%d}",
+            )
+    funded = latest_disclosure(quality, "Oracle", "customer_funded_usd_bn", as_of)
+    book.record(
+        "customer_funded.oracle",
+        float(central_value(funded["value"], funded["value_low"], funded["value_high"]).max()) if len(funded) else None,
+        unit="usd_bn",
+        label="Oracle contracts where the customer brings or prepays its own hardware (at least)",
+        sources=funded["source_id"],
+        note="a lower bound ('more than')" if len(funded) else "not disclosed",
+    )
+
+    demand = end_demand(quality, financials, params)
+    demand_spread = []
+    for choice in CHOICES["ai_app_share_of_api_pct"]:
+        for consumer_choice in ("low", "high"):
+            varied = {**params, "ai_app_share_of_api_pct": choice}
+            rows = end_demand(quality, financials, varied)
+            shares_at = []
+            for lab_row in rows:
+                consumer = latest_disclosure(quality, lab_row.lab, "consumer_share_pct", as_of)
+                if len(consumer):
+                    pick = consumer["value"].min() if consumer_choice == "low" else consumer["value"].max()
+                    shares_at.append((end_demand_share(float(pick), lab_row.ai_app_share_of_business_pct), lab_row))
+                else:
+                    shares_at.append((lab_row.share_pct, lab_row))
+            weight = sum(r.run_rate for _, r in shares_at)
+            demand_spread.append(sum(s * r.run_rate for s, r in shares_at) / weight)
+    weight = sum(d.run_rate for d in demand)
+    combined = sum(d.share_pct * d.run_rate for d in demand) / weight
+    book.record(
+        "end_demand_share",
+        combined,
+        unit="pct",
+        low=min(demand_spread),
+        high=max(demand_spread),
+        label="Share of OpenAI's and Anthropic's revenue paid by end customers rather than AI-application companies",
+        sources=[s for d in demand for s in d.sources],
+        chart="end-demand",
+        note="Weighted by revenue run-rate; OpenAI's AI-app share of API revenue is an ASSUMPTION (not disclosed).",
+    )
+    for d in demand:
+        book.record(
+            f"end_demand_share.{d.lab.lower()}",
+            d.share_pct,
+            unit="pct",
+            label=f"Share of {d.lab}'s revenue paid by end customers (consumers, and businesses other than AI apps)",
+            sources=d.sources,
+            chart="end-demand",
+        )
+
+    overlap = reconciliation(central["split"], commitments)
+    book.record(
+        "overlap",
+        float(overlap["in_backlog"].sum()),
+        unit="usd_bn",
+        label="The labs' parts of the four providers' backlog that are also counted among their commitments",
+        sources=commitments["sources"],
+        chart="reconciliation",
+    )
+    frames = {
+        "backlog_ladder": _labelled(backlog_ladder),
+        "commitment_ladder": _labelled(central["commitment_ladder"]),
+        "backlog_items": central["backlog_items"],
+        "commitment_items": central["commitment_items"],
+        "coverage": central["coverage"],
+        "timing": timing,
+        "end_demand": pd.DataFrame([d.__dict__ for d in demand]),
+        "reconciliation": overlap,
+    }
+    return ChapterResult(book, frames)
+
+
+def reconciliation(split: pd.DataFrame, commitments: pd.DataFrame) -> pd.DataFrame:
+    """Per provider and lab: the lab's part of the provider's backlog beside the lab's commitments to that provider."""
+    rows = []
+    for row in split.itertuples():
+        for lab in LABS:
+            owed = commitments[(commitments["payer"] == lab) & (commitments["payee"] == row.provider)]["amount"].sum()
+            part = getattr(row, lab)
+            rows.append(
+                {
+                    "provider": row.provider,
+                    "lab": lab,
+                    "in_backlog": 0.0 if pd.isna(part) else float(part),
+                    "commitments": float(owed),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def _labelled(frame: pd.DataFrame) -> pd.DataFrame:
+    """A ladder with the tiers' reader-facing labels, their order and each holder's share of its own total."""
+    out = frame.copy()
+    out["tier_label"] = out["tier"].map(TIERS)
+    out["order"] = out["tier"].map({tier: i for i, tier in enumerate(TIERS)})
+    out["share_pct"] = out["amount"] / out.groupby("holder")["amount"].transform("sum") * 100
+    return out
