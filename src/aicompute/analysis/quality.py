@@ -41,9 +41,10 @@ QUALITY_PROVIDERS = ("Microsoft", "Oracle", "Alphabet", "Amazon")
 FUNDED_BY = ("revenue", "revenue_and_raised")
 
 # The choices a careful analyst could make differently (central first), for ranges and the robustness grid.
+# Who the "other customers" of a backlog are, and how they pay, is not disclosed: that stays its own tier in every
+# choice (``other_customers_tier`` is a parameter for a reader's own scenario, not a defensible default).
 CHOICES: dict[str, tuple] = {
     "estimate": ("central", "low", "high"),
-    "other_customers_tier": ("not_disclosed", "paid_from_revenue"),
     "funded_by": ("revenue", "revenue_and_raised"),
     "short_notice_days": (180.0, 90.0, 365.0),
     "contract_years": (5.0, 3.0, 8.0),
@@ -137,7 +138,8 @@ def shares(ladder_frame: pd.DataFrame) -> pd.Series:
 
 def lab_commitments(tables: dict[str, pd.DataFrame], as_of: str) -> pd.DataFrame:
     """The labs' valued compute commitments, one row per deal group, announced on or before ``as_of``."""
-    edges = cc.dedupe(cc.edges_from_tables(tables["equity_investments"], tables["compute_deals"]))
+    equity, deals = tables["equity_investments"], tables["compute_deals"]
+    edges = cc.dedupe(cc.edges_from_tables(equity[equity["counted"]], deals[deals["counted"]]))
     keep = (
         (edges["type"] != "equity")
         & edges["payer"].isin(LABS)
@@ -149,6 +151,7 @@ def lab_commitments(tables: dict[str, pd.DataFrame], as_of: str) -> pd.DataFrame
     deals = tables["compute_deals"]
     durations = deals.assign(group=deals["group"].fillna(deals["deal_id"])).groupby("group")["duration_years"].max()
     commitments["duration_years"] = commitments["group"].map(durations).astype(float)
+    # A termination right disclosed for a deal (see data/demand_quality.csv).
     notice = tables["demand_quality"]
     notice = notice[notice["dimension"] == "termination_notice_days"].groupby("deal_group")["value"].max()
     commitments["notice_days"] = commitments["group"].map(notice).astype(float)
@@ -214,19 +217,27 @@ def pair_tier(commitments: pd.DataFrame, provider: str, lab: str, bases: str, sh
     """The firmness of a lab's part of a provider's backlog.
 
     The provider's own statement of the share (a company-reported estimate) makes it binding; otherwise the largest
-    valued deal between the two decides; with no deal on record, the terms are not disclosed.
+    valued contract between the two decides (a letter of intent only where there is nothing else, since backlog holds
+    contracts); with no deal on record, the terms are not disclosed.
     """
     if "company_reported" in (bases or ""):
         return BINDING
     deals = commitments[(commitments["payer"] == lab) & (commitments["payee"] == provider)]
     if deals.empty:
         return "not_disclosed"
+    contracts = deals[deals["status"] != "letter_of_intent"]
+    deals = contracts if not contracts.empty else deals
     largest = deals.sort_values("amount", ascending=False).iloc[0]
     return contract_tier(largest["status"], largest["notice_days"], short_notice_days)
 
 
 def backlog_items(
-    split: pd.DataFrame, ranges: pd.DataFrame, commitments: pd.DataFrame, *, other_customers_tier: str, short_notice_days: float
+    split: pd.DataFrame,
+    ranges: pd.DataFrame,
+    commitments: pd.DataFrame,
+    *,
+    other_customers_tier: str,
+    short_notice_days: float,
 ) -> pd.DataFrame:
     """Each provider's backlog as ladder items: each lab's attributed part, and the rest owed by other customers."""
     if other_customers_tier not in TIERS:
@@ -251,10 +262,9 @@ def backlog_items(
 
 
 def latest_disclosure(quality: pd.DataFrame, subject: str, dimension: str, as_of: str) -> pd.DataFrame:
-    """The rows of one dimension for one subject at its latest date on or before ``as_of`` (several if sources differ)."""
-    rows = quality[
-        (quality["subject"] == subject) & (quality["dimension"] == dimension) & (quality["as_of"] <= pd.Timestamp(as_of))
-    ]
+    """Rows of one dimension for one subject at its latest date on or before ``as_of`` (several if sources differ)."""
+    mine = (quality["subject"] == subject) & (quality["dimension"] == dimension)
+    rows = quality[mine & (quality["as_of"] <= pd.Timestamp(as_of))]
     return rows[rows["as_of"] == rows["as_of"].max()] if not rows.empty else rows
 
 
@@ -370,17 +380,29 @@ def backlog_split(tables: dict[str, pd.DataFrame], as_of: str) -> tuple[pd.DataF
     return series, ranges
 
 
-def evaluate(ranges: pd.DataFrame, commitments: pd.DataFrame, financials: pd.DataFrame, params: dict) -> dict:
-    """The two ladders under one set of choices (the cheap part of :func:`run`, repeated over the choice grid)."""
-    split = bk.snapshot_split(ranges, params["estimate"], 0.0)
-    coverage = coverage_by_lab(
-        commitments,
-        financials,
-        params["as_of"],
-        contract_years=float(params["contract_years"]),
-        funded_by=params["funded_by"],
-        horizon_years=float(params["horizon_years"]),
-    )
+def evaluate(
+    ranges: pd.DataFrame, commitments: pd.DataFrame, financials: pd.DataFrame, params: dict, memo: dict | None = None
+) -> dict:
+    """The two ladders under one set of choices (the cheap part of :func:`run`, repeated over the choice grid).
+
+    ``memo`` keeps the split per estimate and the coverage per funding choice across calls, so a grid stays fast.
+    """
+    memo = {} if memo is None else memo
+    split_key = ("split", params["estimate"])
+    if split_key not in memo:
+        memo[split_key] = bk.snapshot_split(ranges, params["estimate"], 0.0)
+    split = memo[split_key]
+    cover_key = ("coverage", params["funded_by"], float(params["contract_years"]), float(params["horizon_years"]))
+    if cover_key not in memo:
+        memo[cover_key] = coverage_by_lab(
+            commitments,
+            financials,
+            params["as_of"],
+            contract_years=float(params["contract_years"]),
+            funded_by=params["funded_by"],
+            horizon_years=float(params["horizon_years"]),
+        )
+    coverage = memo[cover_key]
     cover = dict(zip(coverage["lab"], coverage["coverage"], strict=True))
     items = backlog_items(
         split,
@@ -400,10 +422,10 @@ def evaluate(ranges: pd.DataFrame, commitments: pd.DataFrame, financials: pd.Dat
     }
 
 
-def grid(params: dict) -> list[dict]:
-    """Every combination of :data:`CHOICES` (the full factorial), applied on top of ``params``."""
-    names = list(CHOICES)
-    return [{**params, **dict(zip(names, combo, strict=True))} for combo in itertools.product(*CHOICES.values())]
+def grid(params: dict, choices: dict[str, tuple] = CHOICES) -> list[dict]:
+    """Every combination of ``choices`` (the full factorial), applied on top of ``params``."""
+    names = list(choices)
+    return [{**params, **dict(zip(names, combo, strict=True))} for combo in itertools.product(*choices.values())]
 
 
 def run(tables: dict[str, pd.DataFrame], params: dict) -> ChapterResult:
@@ -415,12 +437,14 @@ def run(tables: dict[str, pd.DataFrame], params: dict) -> ChapterResult:
     financials = tables["lab_financials"]
     _, ranges = backlog_split(tables, as_of)
     commitments = lab_commitments(tables, as_of)
-    central = evaluate(ranges, commitments, financials, params)
+    memo: dict = {}
+    central = evaluate(ranges, commitments, financials, params, memo)
 
-    # The spread of each tier's share across the defensible choices (the choices that touch the ladders).
+    # The spread of each tier's share across the defensible choices that touch the ladders.
     spread: dict[str, list[float]] = {}
-    for choice in grid(params):
-        result = evaluate(ranges, commitments, financials, choice)
+    ladder_choices = {name: values for name, values in CHOICES.items() if name != "ai_app_share_of_api_pct"}
+    for choice in grid(params, ladder_choices):
+        result = evaluate(ranges, commitments, financials, choice, memo)
         for view in ("backlog", "commitment"):
             for tier, share in shares(result[f"{view}_ladder"]).items():
                 spread.setdefault(f"{view}.{tier}", []).append(float(share))
@@ -435,7 +459,7 @@ def run(tables: dict[str, pd.DataFrame], params: dict) -> ChapterResult:
         label="Backlog of Microsoft, Oracle, Alphabet and Amazon at their latest quarters",
         sources=tables["backlog"]["source_id"],
     )
-    note = "; ".join(f"{name}: {', '.join(str(v) for v in values)}" for name, values in CHOICES.items())
+    note = "; ".join(f"{name}: {', '.join(str(v) for v in values)}" for name, values in ladder_choices.items())
     for view, frame, what in (
         ("backlog", backlog_ladder, "the four providers' backlog"),
         ("commitments", central["commitment_ladder"], "the labs' valued compute commitments"),

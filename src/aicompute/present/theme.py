@@ -44,6 +44,17 @@ PART_COLORS: dict[str, str] = {
     "gross margin of seller": "#e6ab02",
 }
 
+# Tiers of the demand-quality ladder, firmest (dark green) to weakest, "not disclosed" in neutral grey. These are
+# categories, so none reuses an entity's colour.
+TIER_COLORS: dict[str, str] = {
+    "Binding, payer's revenue covers it": "#006d2c",
+    "Binding, payer must raise money": "#74c476",
+    "Terminable on short notice": "#fdae6b",
+    "Reported, not confirmed": "#e6550d",
+    "Letter of intent": "#a63603",
+    "Not disclosed": "#bdbdbd",
+}
+
 BASIS_COLORS: dict[str, str] = {
     "company_reported": "#1f78b4",
     "company_disclosure": "#1f78b4",

@@ -1,0 +1,111 @@
+"""Chart builders for the demand-quality chapter: the firmness ladder as one stacked bar per holder, $ and % printed."""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+from aicompute.present.theme import TIER_COLORS, color_scale
+
+ALL = "All four"
+
+
+def _title(text: str, subtitle: str | list[str]) -> alt.TitleParams:
+    return alt.TitleParams(text=text, subtitle=subtitle if isinstance(subtitle, list) else [subtitle])
+
+
+def with_total_row(ladder: pd.DataFrame, total_label: str) -> pd.DataFrame:
+    """The ladder per holder plus one row that adds the holders up (shares recomputed on the total)."""
+    total = ladder.groupby(["tier", "tier_label", "order"], as_index=False, sort=False)["amount"].sum()
+    total["holder"] = total_label
+    total["share_pct"] = total["amount"] / total["amount"].sum() * 100
+    return pd.concat([ladder, total], ignore_index=True)
+
+
+# Tiers whose colour is dark enough for white text on the bar.
+_DARK_TIERS = {"Binding, payer's revenue covers it", "Reported, not confirmed", "Letter of intent"}
+
+
+def ladder_frame(ladder: pd.DataFrame, total_label: str) -> pd.DataFrame:
+    """Each holder's bar as 100% of its own total: start, end and middle of every tier's segment, with its labels."""
+    frame = with_total_row(ladder, total_label)
+    frame = frame[frame["amount"] > 0].sort_values(["holder", "order"], kind="stable").copy()
+    frame["end"] = frame.groupby("holder", sort=False)["share_pct"].cumsum()
+    frame["start"] = frame["end"] - frame["share_pct"]
+    frame["middle"] = (frame["start"] + frame["end"]) / 2
+    pairs = zip(frame["amount"], frame["share_pct"], strict=True)
+    # Only segments wide enough for the text get it; the tooltip carries every segment's numbers.
+    frame["label"] = [f"${a:,.0f}bn · {s:.0f}%" if s >= 12 else (f"{s:.0f}%" if s >= 4 else "") for a, s in pairs]
+    frame["amount_text"] = frame["amount"].map(lambda a: f"${a:,.1f}bn")
+    frame["share_text"] = frame["share_pct"].map(lambda s: f"{s:.0f}%")
+    frame["total_text"] = frame.groupby("holder")["amount"].transform("sum").map(lambda a: f"${a:,.0f}bn")
+    frame["text_color"] = ["white" if tier in _DARK_TIERS else "black" for tier in frame["tier_label"]]
+    return frame
+
+
+def ladder_chart(ladder: pd.DataFrame, *, title: str, subtitle: str | list[str], total_label: str = ALL) -> alt.Chart:
+    """One 100% bar per holder (and the total), tiers ordered firmest to weakest, $ and % on each wide segment."""
+    frame = ladder_frame(ladder, total_label)
+    holders = [*dict.fromkeys(ladder["holder"]), total_label]
+    base = alt.Chart(frame, title=_title(title, subtitle)).encode(
+        y=alt.Y("holder:N", sort=holders, title=None),
+        tooltip=[
+            alt.Tooltip("holder:N", title="Whose"),
+            alt.Tooltip("tier_label:N", title="Tier"),
+            alt.Tooltip("amount_text:N", title="Amount"),
+            alt.Tooltip("share_text:N", title="Share of its total"),
+            alt.Tooltip("total_text:N", title="Total"),
+        ],
+    )
+    bars = base.mark_bar().encode(
+        x=alt.X("start:Q", title="Share of each total (%)", scale=alt.Scale(domain=[0, 100])),
+        x2="end:Q",
+        color=alt.Color(
+            "tier_label:N",
+            scale=color_scale(TIER_COLORS, list(TIER_COLORS)),
+            title=None,
+            legend=alt.Legend(orient="top", columns=2, labelLimit=0),
+        ),
+    )
+    text = base.mark_text(baseline="middle", fontSize=10).encode(
+        x="middle:Q", text="label:N", color=alt.Color("text_color:N", scale=None)
+    )
+    return (bars + text).properties(width=560, height=34 * len(holders))
+
+
+def timing_chart(timing: pd.DataFrame, *, title: str, subtitle: str | list[str]) -> alt.Chart:
+    """Share of each provider's backlog it expects to recognise within 12 and 24 months; 'not disclosed' shown."""
+    rows = []
+    for r in timing.itertuples():
+        for months in (12, 24):
+            value = getattr(r, f"within_{months}m_pct")
+            disclosed = not pd.isna(value)
+            as_of = getattr(r, f"within_{months}m_as_of")
+            rows.append(
+                {
+                    "provider": r.provider,
+                    "window": f"within {months} months",
+                    "share": float(value) if disclosed else 0.0,
+                    "label": f"{value:.0f}%" if disclosed else "not disclosed",
+                    "as_of": f"{as_of:%b %Y}" if disclosed else "not disclosed",
+                }
+            )
+    frame = pd.DataFrame(rows)
+    base = alt.Chart(frame, title=_title(title, subtitle)).encode(
+        y=alt.Y("provider:N", sort=list(timing["provider"]), title=None),
+        yOffset=alt.YOffset("window:N"),
+        x=alt.X("share:Q", title="Share of backlog (%)", scale=alt.Scale(domain=[0, 100])),
+    )
+    bars = base.mark_bar().encode(
+        color=alt.Color(
+            "window:N", scale=alt.Scale(range=["#08519c", "#9ecae1"]), title=None, legend=alt.Legend(orient="top")
+        ),
+        tooltip=[
+            alt.Tooltip("provider:N", title="Provider"),
+            alt.Tooltip("window:N", title="Window"),
+            alt.Tooltip("label:N", title="Share"),
+            alt.Tooltip("as_of:N", title="Disclosed for"),
+        ],
+    )
+    text = base.mark_text(align="left", dx=4, fontSize=10).encode(text="label:N")
+    return (bars + text).properties(width=520, height=56 * len(timing))
