@@ -11,7 +11,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from aicompute.analysis import sensitivity
 from aicompute.analysis.data import central_value
+from aicompute.analysis.records import ChapterResult, RecordBook
 
 
 @dataclass(frozen=True)
@@ -43,14 +45,18 @@ def capital(a: CapacityAssumptions) -> float:
     return a.gw * a.cost_per_gw
 
 
-def cost_stack(a: CapacityAssumptions) -> dict[str, float]:
-    """The parts of the annual revenue requirement, USD bn per year."""
-    cap = capital(a)
-    depreciation = cap / a.useful_life_years
-    opex = cap * a.opex_pct_of_capex / 100
-    ret = cap * a.required_return_pct / 100
+def annual_cost_parts(gw, cost_per_gw, life, ret_pct, opex_pct, margin_pct) -> dict:
+    """The one cost formula, on floats or numpy arrays alike: the parts of the annual revenue requirement.
+
+    Capital = GW × cost per GW; depreciation = capital / life; operating cost and the required return are percents
+    of capital; the seller's gross margin grosses the cost up to the revenue it must charge.
+    """
+    cap = gw * cost_per_gw
+    depreciation = cap / life
+    opex = cap * opex_pct / 100
+    ret = cap * ret_pct / 100
     cost = depreciation + opex + ret
-    revenue = cost / (1 - a.seller_gross_margin_pct / 100)
+    revenue = cost / (1 - margin_pct / 100)
     return {
         "depreciation": depreciation,
         "operating cost": opex,
@@ -59,51 +65,62 @@ def cost_stack(a: CapacityAssumptions) -> dict[str, float]:
     }
 
 
+def _parts(a: CapacityAssumptions) -> dict:
+    return annual_cost_parts(
+        a.gw, a.cost_per_gw, a.useful_life_years, a.required_return_pct, a.opex_pct_of_capex, a.seller_gross_margin_pct
+    )
+
+
+def cost_stack(a: CapacityAssumptions) -> dict[str, float]:
+    """The parts of the annual revenue requirement, USD bn per year."""
+    return {part: float(value) for part, value in _parts(a).items()}
+
+
 def required_revenue(a: CapacityAssumptions) -> float:
     return float(sum(cost_stack(a).values()))
 
 
-def vectorised_required_revenue(gw, cost_per_gw, life, ret_pct, opex_pct, margin_pct):
-    """The same formula over numpy arrays (for the Monte Carlo)."""
-    cap = gw * cost_per_gw
-    cost = cap / life + cap * opex_pct / 100 + cap * ret_pct / 100
-    return cost / (1 - margin_pct / 100)
+MC_INPUTS = (
+    "gw",
+    "cost_per_gw",
+    "useful_life_years",
+    "required_return_pct",
+    "opex_pct_of_capex",
+    "seller_gross_margin_pct",
+)
 
 
-def monte_carlo(
-    ranges: dict[str, tuple[float, float, float]], draws: int, seed: int, visible_revenue: float | None = None
-) -> dict[str, float]:
-    """p5 / median / p95 of required revenue (and of the gap to ``visible_revenue``) over triangular draws.
+def simulate_required_revenue(ranges: dict[str, tuple[float, float, float]], draws: int, seed: int) -> np.ndarray:
+    """Required revenue for ``draws`` triangular draws of every input (seeded, so reproducible).
 
     ``ranges`` maps each of gw, cost_per_gw, useful_life_years, required_return_pct, opex_pct_of_capex,
     seller_gross_margin_pct to (low, mode, high).
     """
     if draws < 1:
         raise ValueError(f"draws must be at least 1, got {draws}")
-    needed = (
-        "gw",
-        "cost_per_gw",
-        "useful_life_years",
-        "required_return_pct",
-        "opex_pct_of_capex",
-        "seller_gross_margin_pct",
-    )
-    missing = [n for n in needed if n not in ranges]
+    missing = [n for n in MC_INPUTS if n not in ranges]
     if missing:
         raise ValueError(f"missing ranges for {missing}")
-    for name in needed:
+    for name in MC_INPUTS:
         low, mode, high = ranges[name]
         if not low <= mode <= high:
             raise ValueError(f"range for {name} must satisfy low <= central <= high, got {ranges[name]}")
-    CapacityAssumptions(*[ranges[n][0] for n in needed])  # validates the low ends
-    CapacityAssumptions(*[ranges[n][2] for n in needed[:5]], min(ranges[needed[5]][2], 99.9))
+    CapacityAssumptions(*[ranges[n][0] for n in MC_INPUTS])  # validates the low ends
+    CapacityAssumptions(*[ranges[n][2] for n in MC_INPUTS[:5]], min(ranges[MC_INPUTS[5]][2], 99.9))
     rng = np.random.default_rng(seed)
 
     def draw(name: str) -> np.ndarray:
         low, mode, high = ranges[name]
         return np.full(draws, float(mode)) if low == high else rng.triangular(low, mode, high, draws)
 
-    values = vectorised_required_revenue(*[draw(n) for n in needed])
+    return sum(annual_cost_parts(*[draw(n) for n in MC_INPUTS]).values())
+
+
+def monte_carlo(
+    ranges: dict[str, tuple[float, float, float]], draws: int, seed: int, visible_revenue: float | None = None
+) -> dict[str, float]:
+    """p5 / median / p95 of required revenue (and of the gap to ``visible_revenue``) over triangular draws."""
+    values = simulate_required_revenue(ranges, draws, seed)
     result = {
         "p5": float(np.percentile(values, 5)),
         "median": float(np.median(values)),
@@ -124,22 +141,7 @@ def monte_carlo(
 
 def tornado(base: CapacityAssumptions, ranges: dict[str, tuple[float, float]]) -> pd.DataFrame:
     """Required revenue with each assumption at its low and its high, the others at base; biggest swing first."""
-    rows = []
-    centre = required_revenue(base)
-    for name, (low, high) in ranges.items():
-        at = [required_revenue(CapacityAssumptions(**{**base.__dict__, name: v})) for v in (low, high)]
-        rows.append(
-            {
-                "assumption": name,
-                "low_value": low,
-                "high_value": high,
-                "at_low": at[0],
-                "at_high": at[1],
-                "base": centre,
-                "swing": abs(at[1] - at[0]),
-            }
-        )
-    return pd.DataFrame(rows).sort_values("swing", ascending=False).reset_index(drop=True)
+    return sensitivity.tornado(lambda p: required_revenue(CapacityAssumptions(**p)), base.__dict__, ranges)
 
 
 def payback_year(start_year: int, revenue_now: float, growth_pct: float, required: float, horizon: int) -> int | None:
@@ -209,3 +211,426 @@ def latest_complete_year(by_year: pd.DataFrame) -> int:
     if complete.empty:
         raise ValueError("no fiscal year has a figure for every company")
     return int(complete.index.max())
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# The chapter: run(tables, params) -> ChapterResult
+
+TABLES = ("capacity_cost", "revenue", "lab_financials", "peer_estimates", "capex")
+
+# Each company's current accounting life for servers (data/capacity_cost.csv). Prior policies (cc-060, cc-062), a
+# peer comparison (cc-065, Nebius) and a critic's view (cc-066, IBM's CEO) are shown but not used in the central case.
+SERVER_LIFE_POLICIES = ("cc-057", "cc-058", "cc-059", "cc-061", "cc-063", "cc-064")
+
+# The clouds' own AI revenue run-rates shown beside the labs' (data/revenue.csv segments).
+CLOUD_AI_SEGMENTS = ("AI business annual revenue run-rate", "AWS AI services annual revenue run-rate")
+
+# The peers' single-number answers set beside ours (data/peer_estimates.csv peer_id).
+PEER_SEQUOIA, PEER_JPM_REVENUE, PEER_JPM_CAPEX, PEER_BAIN = (
+    "app-peer-sequoia-600b",
+    "app-peer-jpm-650b",
+    "app-peer-jpm-5t",
+    "app-peer-bain-2t",
+)
+
+DEFAULTS: dict = {
+    "capacity_estimate": "cc-001",  # an estimate_id in data/capacity_cost.csv; cc-001 is the 15.2 GW figure
+    "gw": None,  # override the capacity in GW (None: the chosen estimate's value)
+    "cost_per_gw": None,  # USD bn per GW (None: median of the sourced all-in estimates, chips included)
+    "useful_life_years": None,  # None: median of the hyperscalers' current server lives
+    "required_return_pct": 10.0,  # ASSUMPTION (J.P. Morgan's framing uses 10%)
+    "opex_pct_of_capex": 4.0,  # ASSUMPTION
+    "seller_gross_margin_pct": 0.0,  # ASSUMPTION (Sequoia assumes 50%; 0 = the capacity owner's own revenue)
+    "revenue_growth_pct": 50.0,  # ASSUMPTION: yearly growth of the labs' revenue, for the payback year
+    "horizon": 2035,
+    "as_of": "2026-06-30",
+    "draws": 100_000,
+    "seed": 20260630,
+}
+
+# Our ranges (low, high) for the assumptions that have no sourced range (ASSUMPTION).
+ASSUMED_RANGES = {
+    "required_return_pct": (6.0, 14.0),
+    "opex_pct_of_capex": (2.0, 8.0),
+    "seller_gross_margin_pct": (0.0, 50.0),
+}
+
+
+def resolve_params(params: dict) -> dict:
+    """``params`` over :data:`DEFAULTS`, checked: unknown names and impossible values raise a clear ValueError."""
+    unknown = sorted(set(params) - set(DEFAULTS))
+    if unknown:
+        raise ValueError(f"unknown absorption parameters {unknown}; known: {sorted(DEFAULTS)}")
+    p = {**DEFAULTS, **params}
+    try:
+        p["as_of"] = pd.Timestamp(p["as_of"])
+    except (ValueError, TypeError) as err:
+        raise ValueError(f"as_of must be a date (YYYY-MM-DD), got {p['as_of']!r}") from err
+    for name in ("draws", "horizon", "seed"):
+        if not isinstance(p[name], (int, np.integer)) or isinstance(p[name], bool):
+            raise ValueError(f"{name} must be a whole number, got {p[name]!r}")
+    if p["draws"] < 1:
+        raise ValueError(f"draws must be at least 1, got {p['draws']}")
+    if p["horizon"] < p["as_of"].year:
+        raise ValueError(f"horizon ({p['horizon']}) must not be before the as_of year ({p['as_of'].year})")
+    if not -100 < p["revenue_growth_pct"] <= 1000:
+        raise ValueError(f"revenue_growth_pct must be above -100 and at most 1000, got {p['revenue_growth_pct']}")
+    return p
+
+
+def _pick_inputs(cc: pd.DataFrame, p: dict) -> dict:
+    """The rows each model input comes from, chosen by explicit columns and ids."""
+    chosen = cc[cc["estimate_id"] == p["capacity_estimate"]]
+    if chosen.empty:
+        raise ValueError(
+            f"capacity_estimate {p['capacity_estimate']!r} is not an estimate_id in data/capacity_cost.csv"
+        )
+    return {
+        "chosen": chosen,
+        "under_construction": cc[cc["metric"] == "capacity_under_construction"],
+        "all_in": cc[(cc["metric"] == "cost_per_gw") & (cc["includes_compute"] == "yes")],
+        "lives": cc[cc["estimate_id"].isin(SERVER_LIFE_POLICIES)],
+        "all_lives": cc[cc["metric"] == "useful_life_servers"],
+    }
+
+
+def _base_case(inputs: dict, p: dict) -> CapacityAssumptions:
+    gw = float(estimate_values(inputs["chosen"]).iloc[0]) if p["gw"] is None else float(p["gw"])
+    cost = float(estimate_values(inputs["all_in"]).median()) if p["cost_per_gw"] is None else float(p["cost_per_gw"])
+    life = float(inputs["lives"]["value"].median()) if p["useful_life_years"] is None else float(p["useful_life_years"])
+    return CapacityAssumptions(
+        gw, cost, life, p["required_return_pct"], p["opex_pct_of_capex"], p["seller_gross_margin_pct"]
+    )
+
+
+def _cost_cases(base: CapacityAssumptions, shortest: float) -> pd.DataFrame:
+    """The cost stack at the central case and at the shortest sourced server life (the stacked-bar chart)."""
+    rows = []
+    for name, life in (
+        ("central case", base.useful_life_years),
+        (f"shortest sourced life ({shortest:g} years)", shortest),
+    ):
+        case = CapacityAssumptions(**{**base.__dict__, "useful_life_years": life})
+        described = (
+            f"{base.gw:g} GW × {base.cost_per_gw:.0f} bn/GW, life {life:g} y, return {base.required_return_pct:g}%, "
+            f"opex {base.opex_pct_of_capex:g}%, seller margin {base.seller_gross_margin_pct:g}%"
+        )
+        for i, (part, value) in enumerate(cost_stack(case).items()):
+            rows.append({"case": name, "part": part, "value": value, "order": i, "assumptions": described})
+    return pd.DataFrame(rows)
+
+
+def labs_demand(lab_fin: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+    """Each lab's latest revenue run-rate on or before ``as_of`` (one row per lab that has one)."""
+    from aicompute.analysis.labs import latest_figure
+    from aicompute.analysis.vocabulary import LABS
+
+    rows = []
+    for lab in LABS:
+        rr = latest_figure(lab_fin, lab, "revenue_run_rate", as_of)
+        if rr is not None:
+            rows.append(
+                {
+                    "who": lab,
+                    "what": "revenue run-rate",
+                    "as_of": rr["period_end"],
+                    "usd_bn": float(rr["value"]),
+                    "source_id": rr["source_id"],
+                }
+            )
+    return pd.DataFrame(rows, columns=["who", "what", "as_of", "usd_bn", "source_id"])
+
+
+def clouds_ai_demand(revenue: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+    """Each cloud's latest AI revenue run-rate on or before ``as_of`` (the segments in CLOUD_AI_SEGMENTS)."""
+    rows = revenue[
+        (revenue["period_kind"] == "run_rate")
+        & revenue["segment"].isin(CLOUD_AI_SEGMENTS)
+        & (revenue["period_end"] <= as_of)
+    ]
+    rows = rows.sort_values("period_end", kind="stable").groupby("company").tail(1)
+    return pd.DataFrame(
+        {
+            "who": rows["company"],
+            "what": rows["segment"],
+            "as_of": rows["period_end"],
+            "usd_bn": rows["value_usd_bn"].astype(float),
+            "source_id": rows["source_id"],
+        }
+    )
+
+
+def latest_nvidia_dc_quarter(revenue: pd.DataFrame, as_of: pd.Timestamp) -> pd.Series:
+    rows = revenue[
+        (revenue["company"] == "Nvidia")
+        & (revenue["segment"] == "Data Center")
+        & (revenue["period_kind"] == "quarter")
+        & (revenue["period_end"] <= as_of)
+    ]
+    if rows.empty:
+        raise ValueError(f"no Nvidia data-center quarter on or before {as_of:%Y-%m-%d}")
+    return rows.sort_values("period_end", kind="stable").iloc[-1]
+
+
+def peer_headline(peers: pd.DataFrame, peer_id: str) -> float:
+    row = peers[peers["peer_id"] == peer_id]
+    if row.empty:
+        raise ValueError(f"peer {peer_id!r} is not a row of data/peer_estimates.csv")
+    return float(row["headline_usd_bn"].iloc[0])
+
+
+def mc_ranges(inputs: dict, base: CapacityAssumptions) -> dict[str, tuple[float, float, float]]:
+    """(low, central, high) of every Monte Carlo input: sourced for GW, cost and life; ours for the rest."""
+    ranges = {
+        "gw": sourced_triangle(
+            inputs["under_construction"][inputs["under_construction"]["coverage"] == "market"], base.gw
+        ),
+        "cost_per_gw": sourced_triangle(inputs["all_in"], base.cost_per_gw),
+        "useful_life_years": sourced_triangle(inputs["all_lives"], base.useful_life_years),
+    }
+    for name, (low, high) in ASSUMED_RANGES.items():
+        central = getattr(base, name)
+        ranges[name] = (min(low, central), central, max(high, central))
+    return ranges
+
+
+def run(tables: dict[str, pd.DataFrame], params: dict) -> ChapterResult:
+    """The chapter: every key number (records) and every frame its charts and tables draw. Pure; no files written."""
+    missing = [name for name in TABLES if name not in tables]
+    if missing:
+        raise ValueError(f"absorption.run needs the tables {missing}")
+    p = resolve_params(params)
+    as_of = p["as_of"]
+    book = RecordBook("absorption")
+    frames: dict[str, pd.DataFrame] = {}
+    inputs = _pick_inputs(tables["capacity_cost"], p)
+    base = _base_case(inputs, p)
+    row = inputs["chosen"].iloc[0]
+    frames["capacity_used"] = inputs["chosen"]
+    frames["capacity_estimates"] = inputs["under_construction"][
+        ["estimate_id", "subject", "value", "value_low", "value_high", "as_of", "due_by", "basis", "source_id"]
+    ]
+    frames["cost_per_gw_estimates"] = inputs["all_in"][
+        ["estimate_id", "subject", "value", "value_low", "value_high", "scope", "basis", "source_id"]
+    ]
+    frames["server_lives"] = inputs["lives"][["subject", "value", "scope", "basis", "source_id"]]
+
+    # The capacity, its cost and the annual revenue it must earn.
+    cost_sources = [*inputs["all_in"]["source_id"], row["source_id"]]
+    life_sources = list(inputs["lives"]["source_id"])
+    book.record("gw", base.gw, unit="gw", label=f"Capacity used: {row['subject']}", sources=[row["source_id"]])
+    book.record(
+        "cost_per_gw",
+        base.cost_per_gw,
+        unit="usd_bn",
+        label="Capital cost per GW used (USD bn per GW)",
+        sources=inputs["all_in"]["source_id"],
+    )
+    book.record(
+        "useful_life_years",
+        base.useful_life_years,
+        unit="years",
+        label="Server life used for depreciation",
+        sources=life_sources,
+    )
+    shortest = float(inputs["all_lives"]["value"].min())
+    book.record(
+        "shortest_sourced_life",
+        shortest,
+        unit="years",
+        label="Shortest server life in the sources",
+        sources=inputs["all_lives"].loc[inputs["all_lives"]["value"] == shortest, "source_id"],
+    )
+    stack = cost_stack(base)
+    total = sum(stack.values())
+    book.record(
+        "depreciation_share",
+        100 * stack["depreciation"] / total,
+        unit="pct",
+        label="Depreciation's share of the annual revenue requirement",
+        chart="cost-stack",
+    )
+    book.record(
+        "biggest_part",
+        max(stack, key=stack.get),
+        unit="text",
+        label="Biggest part of the annual revenue requirement",
+        chart="cost-stack",
+    )
+    book.record("capital", capital(base), unit="usd_bn", label="Capital cost of the capacity", sources=cost_sources)
+    required = book.record(
+        "required_revenue",
+        required_revenue(base),
+        unit="usd_bn",
+        chart="cost-stack",
+        label="Revenue the capacity must earn each year (central case)",
+        sources=[*cost_sources, *life_sources],
+    )
+    frames["cost_cases"] = _cost_cases(base, shortest)
+
+    # Against the demand we can see.
+    labs = labs_demand(tables["lab_financials"], as_of)
+    frames["demand"] = pd.concat([labs, clouds_ai_demand(tables["revenue"], as_of)], ignore_index=True)
+    labs_revenue = float(labs["usd_bn"].sum())
+    book.record(
+        "labs_revenue",
+        labs_revenue,
+        unit="usd_bn",
+        label="OpenAI's and Anthropic's revenue run-rates combined",
+        sources=labs["source_id"],
+    )
+    book.record(
+        "gap", required.value - labs_revenue, unit="usd_bn", label="Required revenue minus the labs' combined run-rate"
+    )
+    book.record(
+        "labs_cover",
+        100 * labs_revenue / required.value,
+        unit="pct",
+        label="Share of the required revenue the two labs' whole revenue would cover",
+    )
+
+    # What the hyperscalers are spending.
+    by_year = capex_by_year(tables["capex"])
+    latest_year = latest_complete_year(by_year)
+    in_year = by_year[by_year["year"] == latest_year]
+    spend = book.record(
+        "capex_latest_year",
+        float(in_year["value"].sum()),
+        unit="usd_bn",
+        label=f"Capital expenditure of Microsoft, Alphabet, Amazon, Meta and Oracle in fiscal "
+        f"{latest_year} (actual or guidance midpoint)",
+        sources=in_year["source_id"],
+        chart="capex",
+    )
+    book.record("capex_year", latest_year, unit="year", label="Latest fiscal year with every company's capex")
+    book.record(
+        "capex_to_labs_revenue",
+        spend.value / labs_revenue,
+        unit="ratio",
+        chart="capex",
+        label="The five's capex in that year over the two labs' combined revenue run-rate",
+    )
+    frames["capex_by_year"] = by_year
+
+    # Peers side by side.
+    peers = tables["peer_estimates"]
+    dc = latest_nvidia_dc_quarter(tables["revenue"], as_of)
+    sequoia = book.record(
+        "sequoia_recomputed",
+        sequoia_question(4 * float(dc["value_usd_bn"])),
+        unit="usd_bn",
+        label=f"Sequoia's question recomputed on Nvidia's data-center run-rate ({dc['fiscal_label']})",
+        sources=[dc["source_id"], "app-sequoia-600b"],
+    )
+    jpm_capex = peer_headline(peers, PEER_JPM_CAPEX)
+    jpm = book.record(
+        "jpm_recomputed",
+        required_revenue(CapacityAssumptions(**{**base.__dict__, "gw": 1.0, "cost_per_gw": jpm_capex})),
+        unit="usd_bn",
+        label="Our annual-cost model on J.P. Morgan's capex base",
+        sources=[peers.loc[peers["peer_id"] == PEER_JPM_CAPEX, "source_id"].iloc[0]],
+    )
+    headlines = {pid: peer_headline(peers, pid) for pid in (PEER_SEQUOIA, PEER_JPM_REVENUE, PEER_BAIN)}
+    for key, pid in (("sequoia", PEER_SEQUOIA), ("jpm", PEER_JPM_REVENUE), ("bain", PEER_BAIN)):
+        book.record(
+            f"peer_headline.{key}",
+            headlines[pid],
+            unit="usd_bn",
+            label=f"Headline of {pid}",
+            sources=peers.loc[peers["peer_id"] == pid, "source_id"],
+        )
+    frames["peers_side_by_side"] = pd.DataFrame(
+        [
+            {
+                "analysis": "Sequoia, AI's $600B question",
+                "their_headline": headlines[PEER_SEQUOIA],
+                "recomputed_here": sequoia.value,
+                "what_differs": "Same method (Nvidia run-rate × 2 × 2) on Nvidia's latest data-center quarter; "
+                "Nvidia's revenue has grown since 2024.",
+            },
+            {
+                "analysis": "J.P. Morgan, revenue for a 10% return",
+                "their_headline": headlines[PEER_JPM_REVENUE],
+                "recomputed_here": jpm.value,
+                "what_differs": f"Our annual-cost model on their capex base; we add depreciation over "
+                f"{base.useful_life_years:g} years, which their single figure does not show.",
+            },
+            {
+                "analysis": "Bain, revenue needed by 2030",
+                "their_headline": headlines[PEER_BAIN],
+                "recomputed_here": None,
+                "what_differs": "Bain's inputs (capex path, margins) are not in our data; not recomputed.",
+            },
+            {
+                "analysis": "This chapter, central case",
+                "their_headline": None,
+                "recomputed_here": required.value,
+                "what_differs": f"{base.gw:g} GW under construction only; explicit life, return, opex and margin.",
+            },
+        ]
+    )
+    frames["peer_estimates"] = peers[
+        ["publisher", "name", "headline_usd_bn", "headline_metric", "target_year", "method", "source_id"]
+    ]
+
+    # Uncertainty: which assumption matters, and the range of outcomes.
+    ranges = mc_ranges(inputs, base)
+    torn = tornado(base, {name: (low, high) for name, (low, _, high) in ranges.items()})
+    frames["tornado"] = torn
+    book.record(
+        "tornado_top",
+        str(torn.iloc[0]["assumption"]),
+        unit="text",
+        chart="tornado",
+        label="The assumption that moves the required revenue most",
+    )
+    mc = monte_carlo(ranges, p["draws"], p["seed"], visible_revenue=labs_revenue)
+    mc_median = book.record(
+        "required_revenue_mc",
+        mc["median"],
+        unit="usd_bn",
+        low=mc["p5"],
+        high=mc["p95"],
+        label="Required revenue a year, Monte Carlo median (p5–p95)",
+        chart="tornado",
+    )
+    book.record(
+        "gap_mc",
+        mc["gap_median"],
+        unit="usd_bn",
+        low=mc["gap_p5"],
+        high=mc["gap_p95"],
+        label="Gap to the labs' revenue, Monte Carlo median (p5–p95)",
+    )
+    book.record(
+        "mc_median_vs_central",
+        "above" if mc_median.value > required.value else "below",
+        unit="text",
+        label="Whether the Monte Carlo median is above or below the central case",
+    )
+    frames["monte_carlo"] = pd.DataFrame(
+        [
+            {"quantity": "required revenue", "p5": mc["p5"], "median": mc["median"], "p95": mc["p95"]},
+            {
+                "quantity": "gap to the labs' revenue",
+                "p5": mc["gap_p5"],
+                "median": mc["gap_median"],
+                "p95": mc["gap_p95"],
+            },
+        ]
+    )
+    frames["ranges"] = pd.DataFrame(
+        [{"assumption": k, "low": v[0], "central": v[1], "high": v[2]} for k, v in ranges.items()]
+    )
+
+    # When would it pay?
+    start = as_of.year
+    book.record("start_year", start, unit="year", label="Year the payback count starts")
+    year = payback_year(start, labs_revenue, p["revenue_growth_pct"], required.value, p["horizon"])
+    book.record(
+        "payback_year",
+        year if year is not None else f"not by {p['horizon']}",
+        unit="year" if year else "text",
+        label=f"Year the labs' revenue, growing {p['revenue_growth_pct']:g}% a year, covers the capacity's annual cost",
+    )
+    return ChapterResult(book, frames)

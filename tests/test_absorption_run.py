@@ -1,0 +1,206 @@
+"""absorption.run on small hand-made tables whose every number is worked out by hand in the comments."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from aicompute.analysis import absorption as ab
+
+NA = None
+
+
+def capacity_cost() -> pd.DataFrame:
+    rows = [
+        # estimate_id, metric, subject, value, low, high, as_of, includes_compute, coverage, source
+        ("cc-001", "capacity_under_construction", "Test capacity", 10.0, NA, NA, "2026-04-30", NA, "market", "s-gw"),
+        (
+            "cc-002",
+            "capacity_under_construction",
+            "Smaller market figure",
+            5.0,
+            NA,
+            NA,
+            "2026-02-28",
+            NA,
+            "market",
+            "s-gw2",
+        ),
+        ("cc-030", "cost_per_gw", "Cheap all-in", 40.0, NA, NA, "2025-08-27", "yes", NA, "s-c1"),
+        ("cc-031", "cost_per_gw", "Dear all-in (range)", NA, 50.0, 70.0, "2025-12-04", "yes", NA, "s-c2"),
+        ("cc-032", "cost_per_gw", "Shell only", 10.0, NA, NA, "2025-12-31", "no", NA, "s-c3"),
+        ("cc-057", "useful_life_servers", "Microsoft", 5.0, NA, NA, "2022-07-01", NA, NA, "s-l1"),
+        ("cc-058", "useful_life_servers", "Alphabet", 5.0, NA, NA, "2023-01-01", NA, NA, "s-l2"),
+        ("cc-065", "useful_life_servers", "Nebius (peer comparison)", 4.0, NA, NA, "2025-09-23", NA, NA, "s-l3"),
+    ]
+    frame = pd.DataFrame(
+        rows,
+        columns=[
+            "estimate_id",
+            "metric",
+            "subject",
+            "value",
+            "value_low",
+            "value_high",
+            "as_of",
+            "includes_compute",
+            "coverage",
+            "source_id",
+        ],
+    )
+    for column in ("value", "value_low", "value_high"):
+        frame[column] = frame[column].astype("Float64")
+    frame["as_of"] = pd.to_datetime(frame["as_of"])
+    frame["due_by"] = pd.Timestamp("2028-12-31")
+    frame["scope"], frame["basis"], frame["unit"] = "test", "analyst_estimate", "gw"
+    return frame
+
+
+def lab_financials() -> pd.DataFrame:
+    rows = [
+        ("OpenAI", "revenue_run_rate", "2026-06-30", 30.0, "net of Microsoft's share", "s-oai"),
+        ("OpenAI", "revenue_run_rate", "2026-08-23", 100.0, "net of Microsoft's share", "s-oai-late"),  # after as_of
+        ("Anthropic", "revenue_run_rate", "2026-05-28", 55.0, "gross of cloud-partner share", "s-anth"),
+    ]
+    frame = pd.DataFrame(rows, columns=["lab", "metric", "period_end", "value", "definition", "source_id"])
+    frame["period_end"] = pd.to_datetime(frame["period_end"])
+    frame["value"] = frame["value"].astype("Float64")
+    frame["value_low"] = frame["value_high"] = pd.array([NA] * len(frame), dtype="Float64")
+    frame["unit"], frame["basis"] = "usd_bn", "company_reported"
+    return frame
+
+
+def revenue() -> pd.DataFrame:
+    rows = [
+        ("Nvidia", "Data Center", "FY2027 Q1", "quarter", "2026-04-26", 50.0, "s-nvda"),
+        ("Nvidia", "Data Center", "FY2027 Q2", "quarter", "2026-07-26", 99.0, "s-nvda-late"),  # after as_of
+        ("Microsoft", "AI business annual revenue run-rate", "FY2026 Q3", "run_rate", "2026-03-31", 37.0, "s-msft"),
+    ]
+    frame = pd.DataFrame(
+        rows, columns=["company", "segment", "fiscal_label", "period_kind", "period_end", "value_usd_bn", "source_id"]
+    )
+    frame["period_end"] = pd.to_datetime(frame["period_end"])
+    return frame
+
+
+def peer_estimates() -> pd.DataFrame:
+    rows = [
+        ("app-peer-sequoia-600b", 600.0, "s-seq"),
+        ("app-peer-jpm-650b", 650.0, "s-jpm"),
+        ("app-peer-jpm-5t", 5000.0, "s-jpm5"),
+        ("app-peer-bain-2t", 2000.0, "s-bain"),
+    ]
+    frame = pd.DataFrame(rows, columns=["peer_id", "headline_usd_bn", "source_id"])
+    for column in ("publisher", "name", "headline_metric", "target_year", "method"):
+        frame[column] = "test"
+    return frame
+
+
+def capex() -> pd.DataFrame:
+    frame = pd.DataFrame(
+        {
+            "company": ["A", "B"],
+            "fiscal_year": ["2026", "2026"],
+            "period_end": pd.to_datetime(["2026-12-31", "2026-12-31"]),
+            "value_usd_bn": [100.0, 70.0],
+            "value_low_usd_bn": [None, None],
+            "value_high_usd_bn": [None, None],
+            "kind": ["actual", "actual"],
+            "basis": ["company_reported", "company_reported"],
+            "includes_finance_leases": ["no", "no"],
+            "source_id": ["s-a", "s-b"],
+        }
+    )
+    return frame
+
+
+def tables() -> dict[str, pd.DataFrame]:
+    return {
+        "capacity_cost": capacity_cost(),
+        "lab_financials": lab_financials(),
+        "revenue": revenue(),
+        "peer_estimates": peer_estimates(),
+        "capex": capex(),
+    }
+
+
+FAST = {"draws": 2000, "seed": 1}
+
+
+def value(result, key):
+    return result[key].value
+
+
+def test_central_case_hand_worked():
+    result = ab.run(tables(), FAST)
+    # 10 GW; cost per GW = median of the all-in figures 40 and 60 (midpoint of 50–70) = 50; life = median(5, 5) = 5.
+    assert value(result, "gw") == 10
+    assert value(result, "cost_per_gw") == 50
+    assert value(result, "useful_life_years") == 5
+    # Capital 500: depreciation 100, opex 4% = 20, return 10% = 50 -> 170 a year; depreciation 100/170.
+    assert value(result, "capital") == 500
+    assert value(result, "required_revenue") == pytest.approx(170)
+    assert value(result, "depreciation_share") == pytest.approx(100 * 100 / 170, rel=1e-5)
+    assert value(result, "biggest_part") == "depreciation"
+    assert value(result, "shortest_sourced_life") == 4
+
+
+def test_demand_cuts_at_as_of_and_compares_with_the_requirement():
+    result = ab.run(tables(), FAST)
+    # OpenAI's August row (100) is after as_of: 30 + 55 = 85; gap 170 - 85 = 85; cover 50%.
+    assert value(result, "labs_revenue") == 85
+    assert value(result, "gap") == pytest.approx(85)
+    assert value(result, "labs_cover") == pytest.approx(50)
+    # 85 growing 50%: 127.5 in 2027, 191.25 in 2028 >= 170.
+    assert value(result, "payback_year") == 2028
+    assert value(result, "start_year") == 2026
+    assert list(result.frames["demand"]["who"]) == ["OpenAI", "Anthropic", "Microsoft"]
+
+
+def test_capex_and_peers_hand_worked():
+    result = ab.run(tables(), FAST)
+    assert value(result, "capex_latest_year") == 170  # 100 + 70
+    assert value(result, "capex_to_labs_revenue") == pytest.approx(2.0)  # 170 / 85
+    assert value(result, "sequoia_recomputed") == 800  # Nvidia's April quarter 50 × 4 × 2 × 2 (July's is after as_of)
+    # J.P. Morgan's 5,000 of capex in our model: 5000/5 + 4% + 10% = 1000 + 200 + 500.
+    assert value(result, "jpm_recomputed") == pytest.approx(1700)
+    assert value(result, "peer_headline.sequoia") == 600
+    assert value(result, "peer_headline.bain") == 2000
+
+
+def test_monte_carlo_is_seeded_and_brackets_its_median():
+    one, two = ab.run(tables(), FAST), ab.run(tables(), FAST)
+    mc = one["required_revenue_mc"]
+    assert mc.low < mc.value < mc.high
+    assert mc.value == two["required_revenue_mc"].value
+
+
+def test_overrides_reach_the_numbers():
+    result = ab.run(tables(), {**FAST, "gw": 20.0, "useful_life_years": 10.0})
+    # 20 × 50 = 1000: 100 + 40 + 100 = 240.
+    assert value(result, "required_revenue") == pytest.approx(240)
+
+
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({"no_such_parameter": 1}, "unknown absorption parameters"),
+        ({"capacity_estimate": "cc-999"}, "cc-999"),
+        ({"draws": 0}, "draws"),
+        ({"draws": 2.5}, "draws"),
+        ({"as_of": "not a date"}, "as_of"),
+        ({"useful_life_years": 0.0}, "useful_life"),
+        ({"required_return_pct": 150.0}, "required_return"),
+        ({"horizon": 2020}, "horizon"),
+    ],
+)
+def test_bad_params_raise_clear_errors(params, message):
+    with pytest.raises(ValueError, match=message):
+        ab.run(tables(), {**FAST, **params})
+
+
+def test_missing_table_is_named():
+    incomplete = tables()
+    del incomplete["capex"]
+    with pytest.raises(ValueError, match="capex"):
+        ab.run(incomplete, FAST)
