@@ -29,6 +29,7 @@ def capacity_cost() -> pd.DataFrame:
         ("cc-030", "cost_per_gw", "Cheap all-in", 40.0, NA, NA, "2025-08-27", "yes", NA, "s-c1"),
         ("cc-031", "cost_per_gw", "Dear all-in (range)", NA, 50.0, 70.0, "2025-12-04", "yes", NA, "s-c2"),
         ("cc-032", "cost_per_gw", "Shell only", 10.0, NA, NA, "2025-12-31", "no", NA, "s-c3"),
+        ("cc-039", "cost_per_gw", "After the analysis date", 1000.0, NA, NA, "2026-07-05", "yes", NA, "s-late"),
         ("cc-057", "useful_life_servers", "Microsoft", 5.0, NA, NA, "2022-07-01", NA, NA, "s-l1"),
         ("cc-058", "useful_life_servers", "Alphabet", 5.0, NA, NA, "2023-01-01", NA, NA, "s-l2"),
         ("cc-065", "useful_life_servers", "Nebius (peer comparison)", 4.0, NA, NA, "2025-09-23", NA, NA, "s-l3"),
@@ -133,7 +134,8 @@ def value(result, key):
 
 def test_central_case_hand_worked():
     result = ab.run(tables(), FAST)
-    # 10 GW; cost per GW = median of the all-in figures 40 and 60 (midpoint of 50–70) = 50; life = median(5, 5) = 5.
+    # 10 GW; cost per GW = median of the all-in figures 40 and 60 (midpoint of 50–70) = 50 (the July row of 1000 is
+    # after as_of and left out, as demand rows are); life = median(5, 5) = 5.
     assert value(result, "gw") == 10
     assert value(result, "cost_per_gw") == 50
     assert value(result, "useful_life_years") == 5
@@ -143,6 +145,7 @@ def test_central_case_hand_worked():
     assert value(result, "depreciation_share") == pytest.approx(100 * 100 / 170, rel=1e-5)
     assert value(result, "biggest_part") == "depreciation"
     assert value(result, "shortest_sourced_life") == 4
+    assert "s-late" not in result["capital"].sources
 
 
 def test_demand_cuts_at_as_of_and_compares_with_the_requirement():

@@ -279,12 +279,19 @@ def resolve_params(params: dict) -> dict:
 
 
 def _pick_inputs(cc: pd.DataFrame, p: dict) -> dict:
-    """The rows each model input comes from, chosen by explicit columns and ids."""
-    chosen = cc[cc["estimate_id"] == p["capacity_estimate"]]
-    if chosen.empty:
+    """The rows each model input comes from, chosen by explicit columns and ids, dated on or before ``as_of``.
+
+    The analysis date cuts cost, life and capacity rows exactly as it cuts demand: a row whose ``as_of`` (the date
+    the figure describes) is after the analysis date is left out. Undated rows are kept (they carry no date to cut).
+    """
+    if p["capacity_estimate"] not in set(cc["estimate_id"]):
         raise ValueError(
             f"capacity_estimate {p['capacity_estimate']!r} is not an estimate_id in data/capacity_cost.csv"
         )
+    cc = cc[cc["as_of"].isna() | (cc["as_of"] <= p["as_of"])]
+    chosen = cc[cc["estimate_id"] == p["capacity_estimate"]]
+    if chosen.empty:
+        raise ValueError(f"capacity_estimate {p['capacity_estimate']!r} is dated after as_of {p['as_of']:%Y-%m-%d}")
     return {
         "chosen": chosen,
         "under_construction": cc[cc["metric"] == "capacity_under_construction"],
