@@ -59,15 +59,18 @@ def capacity_cost() -> pd.DataFrame:
 
 def lab_financials() -> pd.DataFrame:
     rows = [
-        ("OpenAI", "revenue_run_rate", "2026-06-30", 30.0, "net of Microsoft's share", "s-oai"),
-        ("OpenAI", "revenue_run_rate", "2026-08-23", 100.0, "net of Microsoft's share", "s-oai-late"),  # after as_of
-        ("Anthropic", "revenue_run_rate", "2026-05-28", 55.0, "gross of cloud-partner share", "s-anth"),
+        ("fin-a", "OpenAI", "revenue_run_rate", "2026-06-30", 25.0, "usd_bn", "s-oai"),  # reported net
+        ("fin-b", "OpenAI", "revenue_run_rate", "2026-08-23", 100.0, "usd_bn", "s-oai-late"),  # after as_of
+        ("fin-c", "Anthropic", "revenue_run_rate", "2026-05-28", 80.0, "usd_bn", "s-anth"),  # reported gross
+        ("fin-035", "OpenAI", "other", "2030-12-31", 20.0, "pct", "s-msft-share"),  # Microsoft's share: 20%
+        ("fin-060", "Anthropic", "revenue_run_rate", "2026-04-30", 40.0, "usd_bn", "s-anth-gross"),
+        ("fin-061", "Anthropic", "revenue_run_rate", "2026-04-13", 30.0, "usd_bn", "s-anth-net"),  # net = 0.75 gross
     ]
-    frame = pd.DataFrame(rows, columns=["lab", "metric", "period_end", "value", "definition", "source_id"])
+    frame = pd.DataFrame(rows, columns=["fin_id", "lab", "metric", "period_end", "value", "unit", "source_id"])
     frame["period_end"] = pd.to_datetime(frame["period_end"])
     frame["value"] = frame["value"].astype("Float64")
     frame["value_low"] = frame["value_high"] = pd.array([NA] * len(frame), dtype="Float64")
-    frame["unit"], frame["basis"] = "usd_bn", "company_reported"
+    frame["basis"], frame["definition"] = "company_reported", "test"
     return frame
 
 
@@ -148,16 +151,27 @@ def test_central_case_hand_worked():
     assert "s-late" not in result["capital"].sources
 
 
-def test_demand_cuts_at_as_of_and_compares_with_the_requirement():
+def test_demand_cuts_at_as_of_and_puts_both_labs_on_one_basis():
     result = ab.run(tables(), FAST)
-    # OpenAI's August row (100) is after as_of: 30 + 55 = 85; gap 170 - 85 = 85; cover 50%.
-    assert value(result, "labs_revenue") == 85
+    # OpenAI's August row (100) is after as_of. Net basis: OpenAI as reported, 25; Anthropic 80 gross × 30/40 = 60;
+    # together 85. Gross basis: 25 / (1 - 20%) = 31.25 plus 80 = 111.25.
+    assert value(result, "labs_revenue_net") == 85
+    assert value(result, "labs_revenue_gross") == pytest.approx(111.25)
+    labs = result["labs_revenue"]
+    assert (labs.value, labs.low, labs.high) == (85, 85, pytest.approx(111.25))
+    # Central basis net: gap 170 - 85 = 85; cover 50%.
     assert value(result, "gap") == pytest.approx(85)
     assert value(result, "labs_cover") == pytest.approx(50)
     # 85 growing 50%: 127.5 in 2027, 191.25 in 2028 >= 170.
     assert value(result, "payback_year") == 2028
     assert value(result, "start_year") == 2026
     assert list(result.frames["demand"]["who"]) == ["OpenAI", "Anthropic", "Microsoft"]
+
+
+def test_gross_basis_changes_the_comparison():
+    result = ab.run(tables(), {**FAST, "revenue_basis": "gross"})
+    assert value(result, "labs_cover") == pytest.approx(100 * 111.25 / 170)
+    assert value(result, "payback_year") == 2028  # 111.25 -> 166.9 (2027, short of 170) -> 250.3 (2028)
 
 
 def test_capex_and_peers_hand_worked():
@@ -195,6 +209,7 @@ def test_overrides_reach_the_numbers():
         ({"useful_life_years": 0.0}, "useful_life"),
         ({"required_return_pct": 150.0}, "required_return"),
         ({"horizon": 2020}, "horizon"),
+        ({"revenue_basis": "as reported"}, "revenue_basis"),
     ],
 )
 def test_bad_params_raise_clear_errors(params, message):

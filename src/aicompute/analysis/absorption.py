@@ -246,6 +246,8 @@ DEFAULTS: dict = {
     "as_of": "2026-06-30",
     "draws": 100_000,
     "seed": 20260630,
+    # Basis of the labs' revenue: "net" of the partners' shares (as OpenAI reports) or "gross" (as Anthropic does).
+    "revenue_basis": "net",
 }
 
 # Our ranges (low, high) for the assumptions that have no sourced range (ASSUMPTION).
@@ -273,6 +275,8 @@ def resolve_params(params: dict) -> dict:
         raise ValueError(f"draws must be at least 1, got {p['draws']}")
     if p["horizon"] < p["as_of"].year:
         raise ValueError(f"horizon ({p['horizon']}) must not be before the as_of year ({p['as_of'].year})")
+    if p["revenue_basis"] not in REVENUE_BASES:
+        raise ValueError(f"revenue_basis must be one of {REVENUE_BASES}, got {p['revenue_basis']!r}")
     if not -100 < p["revenue_growth_pct"] <= 1000:
         raise ValueError(f"revenue_growth_pct must be above -100 and at most 1000, got {p['revenue_growth_pct']}")
     return p
@@ -327,8 +331,49 @@ def _cost_cases(base: CapacityAssumptions, shortest: float) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def labs_demand(lab_fin: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
-    """Each lab's latest revenue run-rate on or before ``as_of`` (one row per lab that has one)."""
+# Revenue bases. OpenAI reports revenue net of the share it pays Microsoft (lab_financials fin-010, fin-035);
+# Anthropic's run-rates are gross of its cloud partners' share (definition of fin-056..fin-063).
+REPORTED_BASIS = {"OpenAI": "net", "Anthropic": "gross"}
+REVENUE_BASES = ("net", "gross")
+# The rows that convert one basis to the other: Microsoft's share of OpenAI's revenue (percent), and Anthropic's
+# April 2026 run-rate restated net by OpenAI's CRO beside the gross figure Anthropic gave. They describe contract
+# terms and one month's ratio, so the analysis date does not cut them.
+MICROSOFT_SHARE_ROW, ANTHROPIC_NET_ROW, ANTHROPIC_GROSS_ROW = "fin-035", "fin-061", "fin-060"
+
+
+def _row(lab_fin: pd.DataFrame, fin_id: str) -> pd.Series:
+    rows = lab_fin[lab_fin["fin_id"] == fin_id]
+    if rows.empty:
+        raise ValueError(f"lab_financials has no row {fin_id!r} (needed to convert revenue bases)")
+    return rows.iloc[0]
+
+
+def basis_factors(lab_fin: pd.DataFrame) -> dict[str, dict[str, float]]:
+    """For each lab, the factor that turns its reported run-rate into each basis: {lab: {"net": f, "gross": g}}.
+
+    OpenAI (reported net): gross = net / (1 - Microsoft's share). Anthropic (reported gross): net = gross × (its
+    net restatement ÷ its gross figure for the same month), an ASSUMPTION that the April ratio holds later.
+    """
+    share = float(_row(lab_fin, MICROSOFT_SHARE_ROW)["value"]) / 100
+    if not 0 <= share < 1:
+        raise ValueError(f"Microsoft's share of OpenAI's revenue must be in [0, 100) percent, got {100 * share}")
+    anthropic_net_ratio = float(_row(lab_fin, ANTHROPIC_NET_ROW)["value"]) / float(
+        _row(lab_fin, ANTHROPIC_GROSS_ROW)["value"]
+    )
+    return {"OpenAI": {"net": 1.0, "gross": 1 / (1 - share)}, "Anthropic": {"net": anthropic_net_ratio, "gross": 1.0}}
+
+
+def basis_sources(lab_fin: pd.DataFrame) -> list[str]:
+    return [
+        _row(lab_fin, fin_id)["source_id"] for fin_id in (MICROSOFT_SHARE_ROW, ANTHROPIC_NET_ROW, ANTHROPIC_GROSS_ROW)
+    ]
+
+
+def labs_demand(lab_fin: pd.DataFrame, as_of: pd.Timestamp, factors: dict | None = None) -> pd.DataFrame:
+    """Each lab's latest revenue run-rate on or before ``as_of``, as reported and on the net and the gross basis.
+
+    Without ``factors`` both bases equal the reported figure (no conversion).
+    """
     from aicompute.analysis.labs import latest_figure
     from aicompute.analysis.vocabulary import LABS
 
@@ -336,16 +381,22 @@ def labs_demand(lab_fin: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
     for lab in LABS:
         rr = latest_figure(lab_fin, lab, "revenue_run_rate", as_of)
         if rr is not None:
+            reported = float(rr["value"])
+            factor = (factors or {}).get(lab, {"net": 1.0, "gross": 1.0})
             rows.append(
                 {
                     "who": lab,
                     "what": "revenue run-rate",
                     "as_of": rr["period_end"],
-                    "usd_bn": float(rr["value"]),
+                    "reported_basis": REPORTED_BASIS.get(lab, "unknown"),
+                    "usd_bn": reported,
+                    "net_usd_bn": reported * factor["net"],
+                    "gross_usd_bn": reported * factor["gross"],
                     "source_id": rr["source_id"],
                 }
             )
-    return pd.DataFrame(rows, columns=["who", "what", "as_of", "usd_bn", "source_id"])
+    columns = ["who", "what", "as_of", "reported_basis", "usd_bn", "net_usd_bn", "gross_usd_bn", "source_id"]
+    return pd.DataFrame(rows, columns=columns)
 
 
 def clouds_ai_demand(revenue: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
@@ -475,16 +526,30 @@ def run(tables: dict[str, pd.DataFrame], params: dict) -> ChapterResult:
     )
     frames["cost_cases"] = _cost_cases(base, shortest)
 
-    # Against the demand we can see.
-    labs = labs_demand(tables["lab_financials"], as_of)
+    # Against the demand we can see, on one revenue basis (net of the partners' shares, or gross).
+    lab_fin = tables["lab_financials"]
+    labs = labs_demand(lab_fin, as_of, basis_factors(lab_fin))
     frames["demand"] = pd.concat([labs, clouds_ai_demand(tables["revenue"], as_of)], ignore_index=True)
-    labs_revenue = float(labs["usd_bn"].sum())
+    by_basis = {basis: float(labs[f"{basis}_usd_bn"].sum()) for basis in REVENUE_BASES}
+    labs_revenue = by_basis[p["revenue_basis"]]
+    lab_sources = [*labs["source_id"], *basis_sources(lab_fin)]
+    for basis in REVENUE_BASES:
+        book.record(
+            f"labs_revenue_{basis}",
+            by_basis[basis],
+            unit="usd_bn",
+            label=f"OpenAI's and Anthropic's revenue run-rates combined, both {basis} of partners' shares",
+            sources=lab_sources,
+        )
+    book.record("revenue_basis", p["revenue_basis"], unit="text", label="Revenue basis of the labs' combined run-rate")
     book.record(
         "labs_revenue",
         labs_revenue,
         unit="usd_bn",
-        label="OpenAI's and Anthropic's revenue run-rates combined",
-        sources=labs["source_id"],
+        low=min(by_basis.values()),
+        high=max(by_basis.values()),
+        label=f"OpenAI's and Anthropic's revenue run-rates combined ({p['revenue_basis']}; range: net to gross)",
+        sources=lab_sources,
     )
     book.record(
         "gap", required.value - labs_revenue, unit="usd_bn", label="Required revenue minus the labs' combined run-rate"
