@@ -222,3 +222,23 @@ def test_missing_table_is_named():
     del incomplete["capex"]
     with pytest.raises(ValueError, match="capex"):
         ab.run(incomplete, FAST)
+
+
+def test_monte_carlo_asks_one_question():
+    result = ab.run(tables(), FAST)
+    ranges = result.frames["ranges"].set_index("assumption")
+    # Capacity and the seller's margin stay at the case asked about; life spans the current policies only (5-5, not
+    # the peer's 4 years); cost spans the sourced all-in figures dated by as_of (40-70, not the July 1000).
+    assert ranges.loc["gw"].tolist() == [10, 10, 10]
+    assert ranges.loc["seller_gross_margin_pct"].tolist() == [0, 0, 0]
+    assert ranges.loc["useful_life_years"].tolist() == [5, 5, 5]
+    assert ranges.loc["cost_per_gw"].tolist() == [40, 50, 70]
+    assert 0 < result["central_percentile_in_mc"].value < 100
+
+
+def test_other_capacities_and_margins_are_labelled_scenarios():
+    result = ab.run(tables(), FAST)
+    scenarios = result.frames["capacity_scenarios"].set_index("estimate_id")["required_revenue"]
+    # 5 GW × 50 = 250 of capital: 50 + 10 + 25 = 85 a year; the chosen 10 GW gives the central 170.
+    assert scenarios.to_dict() == {"cc-002": pytest.approx(85), "cc-001": pytest.approx(170)}
+    assert value(result, "required_revenue_end_customer") == pytest.approx(340)  # 170 / (1 - 50%)

@@ -117,9 +117,16 @@ def simulate_required_revenue(ranges: dict[str, tuple[float, float, float]], dra
 
 
 def monte_carlo(
-    ranges: dict[str, tuple[float, float, float]], draws: int, seed: int, visible_revenue: float | None = None
+    ranges: dict[str, tuple[float, float, float]],
+    draws: int,
+    seed: int,
+    visible_revenue: float | None = None,
+    central: float | None = None,
 ) -> dict[str, float]:
-    """p5 / median / p95 of required revenue (and of the gap to ``visible_revenue``) over triangular draws."""
+    """p5 / median / p95 of required revenue (and of the gap to ``visible_revenue``) over triangular draws.
+
+    With ``central``, also the percentage of draws at or below it (where the central case sits in the simulation).
+    """
     values = simulate_required_revenue(ranges, draws, seed)
     result = {
         "p5": float(np.percentile(values, 5)),
@@ -127,6 +134,8 @@ def monte_carlo(
         "p95": float(np.percentile(values, 95)),
         "draws": draws,
     }
+    if central is not None:
+        result["central_percentile"] = float(100 * np.mean(values <= central))
     if visible_revenue is not None:
         gap = values - visible_revenue
         result.update(
@@ -438,18 +447,45 @@ def peer_headline(peers: pd.DataFrame, peer_id: str) -> float:
 
 
 def mc_ranges(inputs: dict, base: CapacityAssumptions) -> dict[str, tuple[float, float, float]]:
-    """(low, central, high) of every Monte Carlo input: sourced for GW, cost and life; ours for the rest."""
+    """(low, central, high) of every Monte Carlo input, for one question: who pays for *this* capacity.
+
+    Capacity and the seller's margin stay at the case being asked about (other capacity figures and an end-customer
+    margin are separate, labelled scenarios); cost per GW spans the sourced all-in figures and server life the
+    companies' current policies that the central case uses; return and opex span our assumed ranges.
+    """
     ranges = {
-        "gw": sourced_triangle(
-            inputs["under_construction"][inputs["under_construction"]["coverage"] == "market"], base.gw
-        ),
+        "gw": (base.gw, base.gw, base.gw),
         "cost_per_gw": sourced_triangle(inputs["all_in"], base.cost_per_gw),
-        "useful_life_years": sourced_triangle(inputs["all_lives"], base.useful_life_years),
+        "useful_life_years": sourced_triangle(inputs["lives"], base.useful_life_years),
     }
     for name, (low, high) in ASSUMED_RANGES.items():
         central = getattr(base, name)
         ranges[name] = (min(low, central), central, max(high, central))
+    ranges["seller_gross_margin_pct"] = (base.seller_gross_margin_pct,) * 3
     return ranges
+
+
+# ASSUMPTION: the end-customer scenario's seller margin (Sequoia's 50%), beside the capacity owner's own revenue.
+END_CUSTOMER_MARGIN_PCT = 50.0
+
+
+def capacity_scenarios(inputs: dict, base: CapacityAssumptions) -> pd.DataFrame:
+    """Required revenue at every other sourced figure of capacity under construction (separate, labelled scenarios)."""
+    rows = inputs["under_construction"]
+    values = estimate_values(rows)
+    out = pd.DataFrame(
+        {
+            "estimate_id": rows["estimate_id"],
+            "subject": rows["subject"],
+            "coverage": rows["coverage"],
+            "gw": values,
+            "required_revenue": [
+                required_revenue(CapacityAssumptions(**{**base.__dict__, "gw": float(v)})) for v in values
+            ],
+            "source_id": rows["source_id"],
+        }
+    )
+    return out.dropna(subset=["gw"]).sort_values("gw", kind="stable").reset_index(drop=True)
 
 
 def run(tables: dict[str, pd.DataFrame], params: dict) -> ChapterResult:
@@ -647,7 +683,7 @@ def run(tables: dict[str, pd.DataFrame], params: dict) -> ChapterResult:
 
     # Uncertainty: which assumption matters, and the range of outcomes.
     ranges = mc_ranges(inputs, base)
-    torn = tornado(base, {name: (low, high) for name, (low, _, high) in ranges.items()})
+    torn = tornado(base, {name: (low, high) for name, (low, _, high) in ranges.items() if low < high})
     frames["tornado"] = torn
     book.record(
         "tornado_top",
@@ -656,7 +692,7 @@ def run(tables: dict[str, pd.DataFrame], params: dict) -> ChapterResult:
         chart="tornado",
         label="The assumption that moves the required revenue most",
     )
-    mc = monte_carlo(ranges, p["draws"], p["seed"], visible_revenue=labs_revenue)
+    mc = monte_carlo(ranges, p["draws"], p["seed"], visible_revenue=labs_revenue, central=required.value)
     mc_median = book.record(
         "required_revenue_mc",
         mc["median"],
@@ -673,6 +709,23 @@ def run(tables: dict[str, pd.DataFrame], params: dict) -> ChapterResult:
         low=mc["gap_p5"],
         high=mc["gap_p95"],
         label="Gap to the labs' revenue, Monte Carlo median (p5–p95)",
+    )
+    book.record(
+        "central_percentile_in_mc",
+        mc["central_percentile"],
+        unit="pct",
+        label="Share of the Monte Carlo's draws at or below the central case's required revenue",
+        note="The central case takes the median cost per GW and the assumed return and opex; the sourced cost "
+        "figures reach further above the median than below it, so most draws lie above the central case.",
+    )
+    frames["capacity_scenarios"] = capacity_scenarios(inputs, base)
+    end_customer = CapacityAssumptions(**{**base.__dict__, "seller_gross_margin_pct": END_CUSTOMER_MARGIN_PCT})
+    book.record(
+        "required_revenue_end_customer",
+        required_revenue(end_customer),
+        unit="usd_bn",
+        label=f"Scenario: revenue end customers must pay if whoever sells the compute keeps a "
+        f"{END_CUSTOMER_MARGIN_PCT:g}% gross margin (Sequoia's framing)",
     )
     book.record(
         "mc_median_vs_central",
