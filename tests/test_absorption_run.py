@@ -203,7 +203,8 @@ def test_overrides_reach_the_numbers():
     [
         ({"no_such_parameter": 1}, "unknown absorption parameters"),
         ({"capacity_estimate": "cc-999"}, "cc-999"),
-        ({"draws": 0}, "draws"),
+        ({"draws": -1}, "draws"),
+        ({"cost_per_gw_rule": "mean"}, "cost_per_gw_rule"),
         ({"draws": 2.5}, "draws"),
         ({"as_of": "not a date"}, "as_of"),
         ({"useful_life_years": 0.0}, "useful_life"),
@@ -242,3 +243,39 @@ def test_other_capacities_and_margins_are_labelled_scenarios():
     # 5 GW × 50 = 250 of capital: 50 + 10 + 25 = 85 a year; the chosen 10 GW gives the central 170.
     assert scenarios.to_dict() == {"cc-002": pytest.approx(85), "cc-001": pytest.approx(170)}
     assert value(result, "required_revenue_end_customer") == pytest.approx(340)  # 170 / (1 - 50%)
+
+
+def test_headlines_carry_the_spread_of_the_defensible_choices():
+    result = ab.run(tables(), {"draws": 0})
+    # Cost 40/50/60 (lowest, median, highest dated all-in figure), life 5, return 6-14%, opex 2-8%, basis net/gross.
+    # Lowest requirement: 40 × 10 = 400 of capital: 80 + 2% 8 + 6% 24 = 112. Highest: 600: 120 + 48 + 84 = 252.
+    required = result["required_revenue"]
+    assert (required.value, required.low, required.high) == (pytest.approx(170), pytest.approx(112), 252)
+    cover = result["labs_cover"]  # net 85 of the highest 252 .. gross 111.25 of the lowest 112
+    assert (cover.low, cover.high) == (pytest.approx(100 * 85 / 252, rel=1e-5), pytest.approx(100 * 111.25 / 112))
+    gap = result["gap"]
+    assert (gap.low, gap.high) == (pytest.approx(0.75), pytest.approx(167))
+    assert value(result, "choice_grid_size") == 3 * 3 * 3 * 3 * 2
+    assert "required_revenue_mc" not in result.book  # draws=0 skips the Monte Carlo
+
+
+def test_choice_rules_pick_the_sourced_extremes():
+    result = ab.run(tables(), {"draws": 0, "cost_per_gw_rule": "highest", "server_life_rule": "shortest"})
+    assert value(result, "cost_per_gw") == 60  # midpoint of 50-70; the July 1000 is after as_of
+    assert value(result, "useful_life_years") == 5
+
+
+def test_every_choice_combination_runs():
+    import itertools
+
+    names = list(ab.CHOICES)
+    for combo in itertools.product(*ab.CHOICES.values()):
+        result = ab.run(tables(), {"draws": 0, **dict(zip(names, combo, strict=True))})
+        assert result["labs_cover"].low <= result["labs_cover"].value <= result["labs_cover"].high
+
+
+def test_payback_paths_frame():
+    frame = ab.run(tables(), FAST).frames["payback_paths"]
+    path = frame[frame["growth_pct"] == 50].set_index("year")["usd_bn"]
+    assert path[2026] == 85 and path[2028] == pytest.approx(191.25)  # 85 × 1.5²
+    assert frame["required"].tolist() == [pytest.approx(170)] * len(frame)

@@ -6,14 +6,14 @@ Required revenue = annual cost grossed up by the gross margin of whoever sells t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 
 from aicompute.analysis import sensitivity
 from aicompute.analysis.data import central_value
-from aicompute.analysis.records import ChapterResult, RecordBook
+from aicompute.analysis.records import ChapterResult, RecordBook, _plain
 
 
 @dataclass(frozen=True)
@@ -257,6 +257,25 @@ DEFAULTS: dict = {
     "seed": 20260630,
     # Basis of the labs' revenue: "net" of the partners' shares (as OpenAI reports) or "gross" (as Anthropic does).
     "revenue_basis": "net",
+    # Which sourced figure sets the cost per GW and the server life when they are not given: "median" of the
+    # sourced figures, or the "lowest"/"highest" cost and the "shortest"/"longest" current server life.
+    "cost_per_gw_rule": "median",
+    "server_life_rule": "median",
+}
+
+# The defensible alternatives (central first) for every run() parameter a careful analyst could set differently.
+# The robustness grid runs run(tables, {**params, **combo}) over the full factorial (set draws=0 to skip the MC).
+CHOICES: dict[str, tuple] = {
+    "cost_per_gw_rule": ("median", "lowest", "highest"),
+    "server_life_rule": ("median", "shortest", "longest"),
+    "required_return_pct": (10.0, 6.0, 14.0),
+    "opex_pct_of_capex": (4.0, 2.0, 8.0),
+    "revenue_basis": ("net", "gross"),
+}
+# Different questions, not uncertainty about this one: run separately and label them.
+SCENARIOS: dict[str, tuple] = {
+    "seller_gross_margin_pct": (0.0, 50.0),
+    "capacity_estimate": ("cc-001", "cc-008", "cc-015", "cc-050"),
 }
 
 # Our ranges (low, high) for the assumptions that have no sourced range (ASSUMPTION).
@@ -280,8 +299,11 @@ def resolve_params(params: dict) -> dict:
     for name in ("draws", "horizon", "seed"):
         if not isinstance(p[name], (int, np.integer)) or isinstance(p[name], bool):
             raise ValueError(f"{name} must be a whole number, got {p[name]!r}")
-    if p["draws"] < 1:
-        raise ValueError(f"draws must be at least 1, got {p['draws']}")
+    if p["draws"] < 0:
+        raise ValueError(f"draws must be 0 (skip the Monte Carlo) or more, got {p['draws']}")
+    for name, allowed in (("cost_per_gw_rule", RULES_COST), ("server_life_rule", RULES_LIFE)):
+        if p[name] not in allowed:
+            raise ValueError(f"{name} must be one of {tuple(allowed)}, got {p[name]!r}")
     if p["horizon"] < p["as_of"].year:
         raise ValueError(f"horizon ({p['horizon']}) must not be before the as_of year ({p['as_of'].year})")
     if p["revenue_basis"] not in REVENUE_BASES:
@@ -314,10 +336,18 @@ def _pick_inputs(cc: pd.DataFrame, p: dict) -> dict:
     }
 
 
+RULES_COST = {"median": "median", "lowest": "min", "highest": "max"}
+RULES_LIFE = {"median": "median", "shortest": "min", "longest": "max"}
+
+
 def _base_case(inputs: dict, p: dict) -> CapacityAssumptions:
     gw = float(estimate_values(inputs["chosen"]).iloc[0]) if p["gw"] is None else float(p["gw"])
-    cost = float(estimate_values(inputs["all_in"]).median()) if p["cost_per_gw"] is None else float(p["cost_per_gw"])
-    life = float(inputs["lives"]["value"].median()) if p["useful_life_years"] is None else float(p["useful_life_years"])
+    costs, lives = estimate_values(inputs["all_in"]), inputs["lives"]["value"].astype(float)
+    if costs.empty or lives.empty:
+        raise ValueError(f"no sourced cost per GW or server life on or before {p['as_of']:%Y-%m-%d}")
+    cost = float(costs.agg(RULES_COST[p["cost_per_gw_rule"]])) if p["cost_per_gw"] is None else float(p["cost_per_gw"])
+    life_rule = RULES_LIFE[p["server_life_rule"]]
+    life = float(lives.agg(life_rule)) if p["useful_life_years"] is None else float(p["useful_life_years"])
     return CapacityAssumptions(
         gw, cost, life, p["required_return_pct"], p["opex_pct_of_capex"], p["seller_gross_margin_pct"]
     )
@@ -488,6 +518,60 @@ def capacity_scenarios(inputs: dict, base: CapacityAssumptions) -> pd.DataFrame:
     return out.dropna(subset=["gw"]).sort_values("gw", kind="stable").reset_index(drop=True)
 
 
+def choice_spread(inputs: dict, base: CapacityAssumptions, labs_by_basis: dict[str, float]) -> dict[str, np.ndarray]:
+    """Required revenue, coverage and gap over every combination of the model CHOICES (capacity and margin fixed).
+
+    Cost and life run over the values the rules would pick, return and opex over CHOICES, the labs' revenue over
+    both bases: the spread a careful analyst's choices give, which the headline records carry as low/high.
+    """
+    costs = estimate_values(inputs["all_in"])
+    lives = inputs["lives"]["value"].astype(float)
+    grid = np.array(
+        np.meshgrid(
+            [costs.agg(rule) for rule in RULES_COST.values()],
+            [lives.agg(rule) for rule in RULES_LIFE.values()],
+            CHOICES["required_return_pct"],
+            CHOICES["opex_pct_of_capex"],
+            [labs_by_basis[b] for b in CHOICES["revenue_basis"]],
+        )
+    ).reshape(5, -1)
+    cost, life, ret, opex, labs = grid
+    parts = annual_cost_parts(base.gw, cost, life, ret, opex, base.seller_gross_margin_pct)
+    required = sum(parts.values())
+    return {
+        "required": required,
+        "depreciation_share": 100 * parts["depreciation"] / required,
+        "labs": labs,
+        "cover": 100 * labs / required,
+        "gap": required - labs,
+    }
+
+
+def payback_paths(
+    labs_revenue: float, required: float, low: float, high: float, start: int, horizon: int, growth_rates
+) -> pd.DataFrame:
+    """The labs' revenue path at a few growth rates against the required-revenue band, year by year (for a chart)."""
+    rows = []
+    for year in range(start, horizon + 1):
+        for rate in growth_rates:
+            rows.append(
+                {
+                    "year": year,
+                    "series": f"labs' revenue growing {rate:g}% a year",
+                    "growth_pct": rate,
+                    "usd_bn": labs_revenue * (1 + rate / 100) ** (year - start),
+                    "required": required,
+                    "required_low": low,
+                    "required_high": high,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+# Growth rates drawn in the "when would it pay?" frame (ASSUMPTION: illustrative, beside revenue_growth_pct).
+PATH_GROWTH_RATES = (25.0, 50.0, 100.0)
+
+
 def run(tables: dict[str, pd.DataFrame], params: dict) -> ChapterResult:
     """The chapter: every key number (records) and every frame its charts and tables draw. Pure; no files written."""
     missing = [name for name in TABLES if name not in tables]
@@ -597,6 +681,38 @@ def run(tables: dict[str, pd.DataFrame], params: dict) -> ChapterResult:
         label="Share of the required revenue the two labs' whole revenue would cover",
     )
 
+    # One number per concept: the central case, with the spread across the defensible CHOICES as its range.
+    spread = choice_spread(inputs, base, by_basis)
+    for key, values in (
+        ("required_revenue", spread["required"]),
+        ("depreciation_share", spread["depreciation_share"]),
+        ("gap", spread["gap"]),
+        ("labs_cover", spread["cover"]),
+    ):
+        _set_range(book, key, values)
+    book.record(
+        "choice_grid_size",
+        len(spread["required"]),
+        unit="count",
+        label="Combinations of the defensible choices behind the headline ranges",
+    )
+    longest = float(inputs["all_lives"]["value"].max())
+    book.record(
+        "longest_sourced_life",
+        longest,
+        unit="years",
+        label="Longest server life in the sources",
+        sources=inputs["all_lives"].loc[inputs["all_lives"]["value"] == longest, "source_id"],
+    )
+    for name, life in (("shortest", shortest), ("longest", longest)):
+        at = cost_stack(CapacityAssumptions(**{**base.__dict__, "useful_life_years": life}))
+        book.record(
+            f"depreciation_share_{name}_life",
+            100 * at["depreciation"] / sum(at.values()),
+            unit="pct",
+            label=f"Depreciation's share of the requirement at the {name} sourced server life ({life:g} years)",
+        )
+
     # What the hyperscalers are spending.
     by_year = capex_by_year(tables["capex"])
     latest_year = latest_complete_year(by_year)
@@ -692,32 +808,6 @@ def run(tables: dict[str, pd.DataFrame], params: dict) -> ChapterResult:
         chart="tornado",
         label="The assumption that moves the required revenue most",
     )
-    mc = monte_carlo(ranges, p["draws"], p["seed"], visible_revenue=labs_revenue, central=required.value)
-    mc_median = book.record(
-        "required_revenue_mc",
-        mc["median"],
-        unit="usd_bn",
-        low=mc["p5"],
-        high=mc["p95"],
-        label="Required revenue a year, Monte Carlo median (p5–p95)",
-        chart="tornado",
-    )
-    book.record(
-        "gap_mc",
-        mc["gap_median"],
-        unit="usd_bn",
-        low=mc["gap_p5"],
-        high=mc["gap_p95"],
-        label="Gap to the labs' revenue, Monte Carlo median (p5–p95)",
-    )
-    book.record(
-        "central_percentile_in_mc",
-        mc["central_percentile"],
-        unit="pct",
-        label="Share of the Monte Carlo's draws at or below the central case's required revenue",
-        note="The central case takes the median cost per GW and the assumed return and opex; the sourced cost "
-        "figures reach further above the median than below it, so most draws lie above the central case.",
-    )
     frames["capacity_scenarios"] = capacity_scenarios(inputs, base)
     end_customer = CapacityAssumptions(**{**base.__dict__, "seller_gross_margin_pct": END_CUSTOMER_MARGIN_PCT})
     book.record(
@@ -727,23 +817,51 @@ def run(tables: dict[str, pd.DataFrame], params: dict) -> ChapterResult:
         label=f"Scenario: revenue end customers must pay if whoever sells the compute keeps a "
         f"{END_CUSTOMER_MARGIN_PCT:g}% gross margin (Sequoia's framing)",
     )
-    book.record(
-        "mc_median_vs_central",
-        "above" if mc_median.value > required.value else "below",
-        unit="text",
-        label="Whether the Monte Carlo median is above or below the central case",
-    )
-    frames["monte_carlo"] = pd.DataFrame(
-        [
-            {"quantity": "required revenue", "p5": mc["p5"], "median": mc["median"], "p95": mc["p95"]},
-            {
-                "quantity": "gap to the labs' revenue",
-                "p5": mc["gap_p5"],
-                "median": mc["gap_median"],
-                "p95": mc["gap_p95"],
-            },
-        ]
-    )
+    frames["monte_carlo"] = pd.DataFrame(columns=["quantity", "p5", "median", "p95"])
+    if p["draws"] > 0:  # draws=0 skips the Monte Carlo (robustness grid runs)
+        mc = monte_carlo(ranges, p["draws"], p["seed"], visible_revenue=labs_revenue, central=required.value)
+        mc_median = book.record(
+            "required_revenue_mc",
+            mc["median"],
+            unit="usd_bn",
+            low=mc["p5"],
+            high=mc["p95"],
+            label="Required revenue a year, Monte Carlo median (p5–p95)",
+            chart="tornado",
+        )
+        book.record(
+            "gap_mc",
+            mc["gap_median"],
+            unit="usd_bn",
+            low=mc["gap_p5"],
+            high=mc["gap_p95"],
+            label="Gap to the labs' revenue, Monte Carlo median (p5–p95)",
+        )
+        book.record(
+            "central_percentile_in_mc",
+            mc["central_percentile"],
+            unit="pct",
+            label="Share of the Monte Carlo's draws at or below the central case's required revenue",
+            note="The central case takes the median cost per GW and the assumed return and opex; the sourced cost "
+            "figures reach further above the median than below it, so most draws lie above the central case.",
+        )
+        book.record(
+            "mc_median_vs_central",
+            "above" if mc_median.value > required.value else "below",
+            unit="text",
+            label="Whether the Monte Carlo median is above or below the central case",
+        )
+        frames["monte_carlo"] = pd.DataFrame(
+            [
+                {"quantity": "required revenue", "p5": mc["p5"], "median": mc["median"], "p95": mc["p95"]},
+                {
+                    "quantity": "gap to the labs' revenue",
+                    "p5": mc["gap_p5"],
+                    "median": mc["gap_median"],
+                    "p95": mc["gap_p95"],
+                },
+            ]
+        )
     frames["ranges"] = pd.DataFrame(
         [{"assumption": k, "low": v[0], "central": v[1], "high": v[2]} for k, v in ranges.items()]
     )
@@ -758,4 +876,31 @@ def run(tables: dict[str, pd.DataFrame], params: dict) -> ChapterResult:
         unit="year" if year else "text",
         label=f"Year the labs' revenue, growing {p['revenue_growth_pct']:g}% a year, covers the capacity's annual cost",
     )
+    years = [
+        payback_year(start, float(labs), p["revenue_growth_pct"], float(req), p["horizon"])
+        for labs, req in zip(spread["labs"], spread["required"], strict=True)
+    ]
+    dated = [y for y in years if y is not None]
+    book.record(
+        "payback_year_earliest",
+        min(dated) if dated else f"not by {p['horizon']}",
+        unit="year" if dated else "text",
+        label="Earliest payback year across the defensible choices",
+    )
+    book.record(
+        "payback_year_latest",
+        max(dated) if len(dated) == len(years) else f"not by {p['horizon']}",
+        unit="year" if len(dated) == len(years) else "text",
+        label="Latest payback year across the defensible choices",
+    )
+    rates = sorted({*PATH_GROWTH_RATES, float(p["revenue_growth_pct"])})
+    frames["payback_paths"] = payback_paths(
+        labs_revenue, required.value, required.low, required.high, start, p["horizon"], rates
+    )
     return ChapterResult(book, frames)
+
+
+def _set_range(book: RecordBook, key: str, values: np.ndarray) -> None:
+    """Give a record the spread of ``values`` as its low and high (the central value stays)."""
+    item = book[key]
+    book.records[item.key] = replace(item, low=_plain(float(np.min(values))), high=_plain(float(np.max(values))))
