@@ -404,3 +404,29 @@ def capex_chart(frame: pd.DataFrame, title: str, subtitle: str) -> alt.Chart:
         )
         .properties(width=560, height=280)
     )
+
+
+def payback_chart(frame: pd.DataFrame, title: str, subtitle: str) -> alt.LayerChart:
+    """The labs' revenue paths at a few growth rates against the required-revenue band (central, choices' range)."""
+    band = frame.drop_duplicates("year")
+    base = alt.Chart(band, title=_title(title, subtitle))
+    area = base.mark_area(opacity=0.2, color="#888").encode(
+        x=alt.X("year:O", title=None, axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("required_low:Q", title="USD bn a year"),
+        y2="required_high:Q",
+        tooltip=[alt.Tooltip("required_low:Q", format=",.0f"), alt.Tooltip("required_high:Q", format=",.0f")],
+    )
+    rule = base.mark_line(color="#333", strokeDash=[4, 3]).encode(
+        x="year:O", y="required:Q", tooltip=[alt.Tooltip("required:Q", format=",.0f", title="central case")]
+    )
+    paths = (
+        alt.Chart(frame)
+        .mark_line(point=True)
+        .encode(
+            x="year:O",
+            y="usd_bn:Q",
+            color=alt.Color("series:N", title=None),
+            tooltip=["series:N", "year:O", alt.Tooltip("usd_bn:Q", format=",.0f", title="USD bn")],
+        )
+    )
+    return alt.layer(area, rule, paths).properties(width=560, height=300)
