@@ -10,16 +10,19 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from aicompute.analysis.labs import latest_figure
+from aicompute.analysis.records import ChapterResult, RecordBook
 from aicompute.analysis.vocabulary import LABS, PROVIDERS
 
 # Preference when one quarter has several headline figures: the company's own figure first.
 BASIS_RANK = {"company_reported": 0, "derived": 1, "press_reported": 2, "analyst_estimate": 3}
-CHOICES = ("low", "central", "high")
+# Which estimate of a lab's part the split uses: the lowest, the median of the estimates' midpoints, or the highest.
+ESTIMATES = ("low", "central", "high")
 
 
 def _check_choice(choice: str) -> None:
-    if choice not in CHOICES:
-        raise ValueError(f"estimate choice must be one of {CHOICES}, got {choice!r}")
+    if choice not in ESTIMATES:
+        raise ValueError(f"estimate choice must be one of {ESTIMATES}, got {choice!r}")
 
 
 def backlog_series(backlog: pd.DataFrame) -> pd.DataFrame:
@@ -174,7 +177,8 @@ def split_ranges(estimates: pd.DataFrame, snap: pd.DataFrame) -> pd.DataFrame:
                     "known": n > 0,
                 }
             )
-    return pd.DataFrame(out)
+    columns = ["provider", "lab", "backlog", "period_end", "low", "central", "high", "n_estimates", "bases", "known"]
+    return pd.DataFrame(out, columns=columns)
 
 
 def snapshot_split(ranges: pd.DataFrame, choice: str = "central", haircut_pct: float = 0.0) -> pd.DataFrame:
@@ -204,7 +208,8 @@ def snapshot_split(ranges: pd.DataFrame, choice: str = "central", haircut_pct: f
                 "backlog_after_haircut": after_haircut(backlog, labs_total, haircut_pct),
             }
         )
-    return pd.DataFrame(out)
+    columns = ["provider", "period_end", "backlog", *LABS, "other", "other_is_upper_bound", "labs_share_pct"]
+    return pd.DataFrame(out, columns=[*columns, "backlog_after_haircut"])
 
 
 def combined_share(ranges: pd.DataFrame, providers: list[str] | tuple[str, ...] | None = None) -> dict:
@@ -216,7 +221,7 @@ def combined_share(ranges: pd.DataFrame, providers: list[str] | tuple[str, ...] 
     frame = ranges if providers is None else ranges[ranges["provider"].isin(providers)]
     total = float(frame.drop_duplicates("provider")["backlog"].sum())
     result = {"total_backlog": total, "unknown_pairs": int((~frame["known"]).sum()), "pairs": len(frame)}
-    for choice in CHOICES:
+    for choice in ESTIMATES:
         result[choice] = 100 * float(frame[choice].fillna(0).sum()) / total if total else np.nan
     return result
 
@@ -453,3 +458,289 @@ def top_customer_share(concentration: pd.DataFrame, company: str) -> tuple[float
         return None
     latest = rows[rows["period_end"] == rows["period_end"].max()]
     return float(latest["share_pct"].max()), latest["period_end"].iloc[0], sorted(set(latest["source_id"]))
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# The chapter as one function: run(tables, params) -> ChapterResult
+
+# The tables the chapter reads (the build's cache keys on them).
+TABLES = ("backlog", "backlog_attribution", "compute_deals", "revenue", "lab_financials", "customer_concentration")
+
+# The notebook's parameters and their defaults (the notebook's parameters cell declares the same names).
+DEFAULT_PARAMS: dict = {
+    "as_of": "2026-06-30",
+    "estimate": "central",
+    "estimator": "",
+    "haircut_pct": 0.0,
+    "providers": ["Microsoft", "Oracle", "Alphabet", "Amazon"],
+    "include_commitment_amounts": True,
+    "include_undated": False,
+    "contract_years": 5.0,
+}
+
+# Companies whose largest customer's share of revenue the chapter records (the chain beyond the clouds).
+CONCENTRATION_COMPANIES = ("Nvidia", "CoreWeave")
+# The quarter at which Microsoft disclosed OpenAI's share of its backlog, and the same quarter a year earlier.
+MICROSOFT_DISCLOSURE = ("2025-12-31", "2024-12-31")
+
+
+def check_params(params: dict) -> dict:
+    """The chapter's parameters with defaults filled in; a clear ValueError for an unknown name or a bad value."""
+    unknown = sorted(set(params) - set(DEFAULT_PARAMS))
+    if unknown:
+        raise ValueError(f"backlog: unknown parameter(s) {unknown}; known: {sorted(DEFAULT_PARAMS)}")
+    p = {**DEFAULT_PARAMS, **params}
+    try:
+        p["as_of"] = pd.Timestamp(p["as_of"])
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"as_of must be a date (YYYY-MM-DD), got {p['as_of']!r}") from error
+    if pd.isna(p["as_of"]):
+        raise ValueError("as_of must be a date (YYYY-MM-DD), got a missing value")
+    _check_choice(p["estimate"])
+    if not isinstance(p["estimator"], str):
+        raise ValueError(f"estimator must be a source's name or '', got {p['estimator']!r}")
+    check_pct("haircut_pct", float(p["haircut_pct"]))
+    providers = p["providers"]
+    if isinstance(providers, str) or not list(providers):
+        raise ValueError(f"providers must be a non-empty list drawn from {list(PROVIDERS)}, got {providers!r}")
+    bad = [name for name in providers if name not in PROVIDERS]
+    if bad:
+        raise ValueError(f"unknown provider(s) {bad}; providers are {list(PROVIDERS)}")
+    if len(set(providers)) != len(providers):
+        raise ValueError(f"providers lists a provider twice: {providers!r}")
+    p["providers"] = list(providers)
+    for flag in ("include_commitment_amounts", "include_undated"):
+        if not isinstance(p[flag], bool | np.bool_):
+            raise ValueError(f"{flag} must be true or false, got {p[flag]!r}")
+    if not float(p["contract_years"]) > 0:
+        raise ValueError(f"contract_years must be positive, got {p['contract_years']!r}")
+    return p
+
+
+def run(tables: dict[str, pd.DataFrame], params: dict) -> ChapterResult:
+    """The whole chapter: every key number it records and every frame its charts and tables draw.
+
+    Pure and fast (no I/O, no display), so the robustness grid can evaluate it many times over.
+    """
+    p = check_params(params)
+    book = RecordBook("backlog")
+    frames: dict[str, pd.DataFrame] = {}
+    series = backlog_series(tables["backlog"])
+    attribution = tables["backlog_attribution"]
+    snap, estimates, ranges = split_at(
+        series,
+        attribution,
+        p["as_of"],
+        p["providers"],
+        include_commitment_amounts=p["include_commitment_amounts"],
+        include_undated=p["include_undated"],
+        estimator=p["estimator"],
+    )
+    split = snapshot_split(ranges, p["estimate"], p["haircut_pct"])
+    frames.update(snapshot=snap, estimates=estimates, ranges=ranges, split=split)
+    frames.update(_published_estimates(attribution))
+    _record_snapshot(book, snap, estimates, ranges, split, p)
+    frames.update(_record_series(book, series, tables["compute_deals"], p))
+    frames.update(_record_ex_lab_growth(book, series, attribution, estimates, split, p))
+    frames.update(_record_scale(book, split, tables["revenue"], tables["lab_financials"], p))
+    frames.update(_record_haircut(book, split, p))
+    frames.update(_record_concentration(book, tables["customer_concentration"]))
+    return ChapterResult(book, frames)
+
+
+def _published_estimates(attribution: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Estimates for several providers together (for comparison), and those outside the reported backlog."""
+    multi = attribution[attribution["provider"].str.contains("+", regex=False)]
+    excluded = attribution[attribution["in_reported_backlog"] == "no"]
+    return {"multi_provider_estimates": multi, "excluded_estimates": excluded}
+
+
+def _record_snapshot(
+    book: RecordBook, snap: pd.DataFrame, estimates: pd.DataFrame, ranges: pd.DataFrame, split: pd.DataFrame, p: dict
+) -> None:
+    combined = combined_share(ranges)
+    total, estimate = combined["total_backlog"], p["estimate"]
+    note = f"{combined['unknown_pairs']} of {combined['pairs']} provider-lab pairs have no estimate and count as zero"
+    book.record(
+        "combined_share",
+        combined[estimate],
+        unit="pct",
+        low=combined["low"],
+        high=combined["high"],
+        label="OpenAI and Anthropic's share of the four clouds' combined backlog",
+        sources=estimates["source_id"],
+        chart="snapshot",
+        note=note,
+    )
+    book.record(
+        "labs_amount",
+        combined[estimate] * total / 100,
+        unit="usd_bn",
+        low=combined["low"] * total / 100,
+        high=combined["high"] * total / 100,
+        label="Backlog attributed to OpenAI and Anthropic at the providers shown",
+        sources=estimates["source_id"],
+        chart="snapshot",
+    )
+    book.record(
+        "combined_backlog",
+        total,
+        unit="usd_bn",
+        label="Combined backlog of the providers shown",
+        sources=snap["sources"],
+    )
+    book.record(
+        "unknown_pairs",
+        combined["unknown_pairs"],
+        unit="count",
+        label="Provider-lab pairs with no sourced estimate of the lab's part",
+        chart="snapshot",
+    )
+    book.record("provider_lab_pairs", combined["pairs"], unit="count", label="Provider-lab pairs in the split")
+    for _, row in split.iterrows():
+        book.record(
+            f"labs_share.{row['provider'].lower()}",
+            row["labs_share_pct"],
+            unit="pct",
+            label=f"OpenAI and Anthropic's share of {row['provider']}'s backlog",
+            sources=estimates.loc[estimates["provider"] == row["provider"], "source_id"],
+            chart="snapshot",
+        )
+
+
+def _record_series(book: RecordBook, series: pd.DataFrame, deals: pd.DataFrame, p: dict) -> dict[str, pd.DataFrame]:
+    in_series = series[series["provider"].isin(p["providers"]) & (series["period_end"] <= p["as_of"])]
+    jump = in_series.sort_values("period_end").groupby("provider")["value"].agg(["first", "last"])
+    book.record(
+        "combined_backlog_growth",
+        100 * (jump["last"].sum() / jump["first"].sum() - 1),
+        unit="pct",
+        label="Growth of the providers' combined backlog from their first to latest sourced quarter",
+        sources=in_series["sources"],
+        chart="series",
+    )
+    return {"series": in_series, "deals": deal_markers(deals, p["providers"])}
+
+
+def _record_ex_lab_growth(
+    book: RecordBook,
+    series: pd.DataFrame,
+    attribution: pd.DataFrame,
+    estimates: pd.DataFrame,
+    split: pd.DataFrame,
+    p: dict,
+) -> dict[str, pd.DataFrame]:
+    year_ago = year_ago_split(
+        series, attribution, split, p["estimate"], include_commitment_amounts=p["include_commitment_amounts"]
+    )
+    growth = ex_lab_growth(series, split, year_ago)
+    valid = growth.dropna(subset=["ex_lab_growth_pct"])
+    other_now, other_then = valid["other_now"].sum(), valid["other_year_ago"].sum()
+    book.record(
+        "ex_lab_growth",
+        100 * (other_now / other_then - 1) if other_then else None,
+        unit="pct",
+        chart="ex-lab-growth",
+        label="Growth over a year of the backlog not attributed to OpenAI or Anthropic (lower bound)",
+        sources=estimates["source_id"],
+    )
+    frames = {"ex_lab_growth": growth}
+    if "Microsoft" in p["providers"]:
+        frames["microsoft_growth_2025q4"] = _record_microsoft_disclosure_growth(book, series, attribution, p)
+    return frames
+
+
+def _record_microsoft_disclosure_growth(
+    book: RecordBook, series: pd.DataFrame, attribution: pd.DataFrame, p: dict
+) -> pd.DataFrame:
+    """The ex-lab growth at the quarter Microsoft disclosed OpenAI's share, where the year-ago part is implied."""
+    now, year_ago = MICROSOFT_DISCLOSURE
+    _, _, ranges_now = split_at(series, attribution, now, ["Microsoft"])
+    _, _, ranges_then = split_at(series, attribution, year_ago, ["Microsoft"])
+    growth = ex_lab_growth(
+        series, snapshot_split(ranges_now, p["estimate"]), snapshot_split(ranges_then, p["estimate"])
+    )
+    book.record(
+        "microsoft_ex_openai_growth_2025q4",
+        growth["ex_lab_growth_pct"].iloc[0],
+        unit="pct",
+        label="Growth of Microsoft's commercial RPO excluding the labs, year to December 2025",
+        sources=attribution.loc[attribution["provider"] == "Microsoft", "source_id"],
+    )
+    return growth
+
+
+def _record_scale(
+    book: RecordBook, split: pd.DataFrame, revenue: pd.DataFrame, lab_fin: pd.DataFrame, p: dict
+) -> dict[str, pd.DataFrame]:
+    years = years_of_revenue(split, revenue, SAME_BUSINESS)
+    payments = payments_against_run_rate(annual_lab_payments(split, float(p["contract_years"])), lab_fin, p["as_of"])
+    for _, row in payments.iterrows():
+        book.record(
+            f"annual_payments_to_revenue.{row['lab'].lower()}",
+            row["payments_to_revenue"],
+            unit="ratio",
+            label=f"{row['lab']}'s implied annual payments to these providers ÷ its revenue run-rate",
+            sources=[row["source"]] if row["source"] else [],
+        )
+    known = years.dropna(subset=["years"])
+    largest = known.sort_values("years").iloc[-1] if not known.empty else None
+    book.record(
+        "max_years_of_revenue",
+        None if largest is None else float(largest["years"]),
+        unit="years",
+        label=f"Largest backlog-to-revenue multiple ({'n/a' if largest is None else largest['provider']})",
+    )
+    return {"years_of_revenue": years, "payments": payments}
+
+
+def payments_against_run_rate(payments: pd.DataFrame, lab_fin: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+    """Each lab's implied annual payments beside its latest revenue run-rate on or before ``as_of``, and their ratio."""
+    rows = []
+    for _, row in payments.iterrows():
+        rate = latest_figure(lab_fin, row["lab"], "revenue_run_rate", as_of)
+        rows.append(
+            {
+                **row.to_dict(),
+                "revenue_run_rate": None if rate is None else float(rate["value"]),
+                "run_rate_date": None if rate is None else rate["period_end"],
+                "payments_to_revenue": None if rate is None else row["per_year"] / float(rate["value"]),
+                "source": "" if rate is None else rate["source_id"],
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _record_haircut(book: RecordBook, split: pd.DataFrame, p: dict) -> dict[str, pd.DataFrame]:
+    cuts = haircut_table(split)
+    book.record(
+        "backlog_after_haircut",
+        float(split["backlog_after_haircut"].sum()),
+        unit="usd_bn",
+        label=f"Combined backlog after a {p['haircut_pct']:g}% haircut on the labs' amounts",
+        chart="haircut",
+    )
+    book.record(
+        "backlog_after_half_haircut",
+        float(cuts.loc[cuts["haircut_pct"] == 50, "backlog_after_haircut"].sum()),
+        unit="usd_bn",
+        label="Combined backlog if half of the labs' amounts were never paid",
+        chart="haircut",
+    )
+    return {"haircut": cuts}
+
+
+def _record_concentration(book: RecordBook, concentration: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    for company in CONCENTRATION_COMPANIES:
+        top = top_customer_share(concentration, company)
+        if top is not None:
+            share, period_end, sources = top
+            book.record(
+                f"top_customer_share.{company.lower()}",
+                share,
+                unit="pct",
+                sources=sources,
+                label=f"{company}'s largest customer's share of revenue ({period_end:%Y-%m})",
+            )
+    shares = concentration[concentration["measure"] == "revenue_share"].dropna(subset=["period_end"])
+    return {"customer_concentration": shares}
