@@ -163,6 +163,21 @@ def test_haircut_records(result):
     assert cut["backlog_after_haircut"].label.startswith("Combined backlog after a 50% haircut")
 
 
+def test_haircut_moves_everything_that_depends_on_it(result):
+    # At 0% the labs keep 130 of 300; at 50% they keep 65 of 300 - 65 = 235, a share of 65 / 235 = 27.66%.
+    assert value(result, "labs_amount_after_haircut") == pytest.approx(130)
+    assert value(result, "labs_share_after_haircut") == pytest.approx(100 * 130 / 300, rel=1e-5)
+    cut = bk.run(make_tables(), {**PARAMS, "haircut_pct": 50.0})
+    assert value(cut, "labs_amount_after_haircut") == pytest.approx(65)
+    assert value(cut, "labs_share_after_haircut") == pytest.approx(100 * 65 / 235, rel=1e-5)
+    # The measured share of the reported backlog is not a haircut's business.
+    assert value(cut, "combined_share") == value(result, "combined_share")
+    # Everything else the haircut is allowed to move: only these records, and the haircut frames.
+    moved = {key for key in result.records if result.records[key].value != cut.records[key].value}
+    assert moved == {f"backlog.{k}" for k in ("backlog_after_haircut", "labs_amount_after_haircut",
+                                               "labs_share_after_haircut")}  # fmt: skip
+
+
 def test_concentration_and_frames(result):
     assert value(result, "top_customer_share.nvidia") == 21
     assert "top_customer_share.coreweave" not in result.book  # not disclosed: not recorded

@@ -712,12 +712,34 @@ def payments_against_run_rate(payments: pd.DataFrame, lab_fin: pd.DataFrame, as_
 
 
 def _record_haircut(book: RecordBook, split: pd.DataFrame, p: dict) -> dict[str, pd.DataFrame]:
+    """What a haircut moves: the backlog left, the labs' amount left and their share of what is left.
+
+    The measured share (``combined_share``) describes the backlog as reported and does not move: a haircut is a
+    stress test of how much of it would be paid, not a different reading of what it contains.
+    """
     cuts = haircut_table(split)
+    labs_total = float(split[list(LABS)].fillna(0).to_numpy().sum())
+    labs_left = labs_total * (1 - p["haircut_pct"] / 100)
+    backlog_left = float(split["backlog_after_haircut"].sum())
     book.record(
         "backlog_after_haircut",
-        float(split["backlog_after_haircut"].sum()),
+        backlog_left,
         unit="usd_bn",
         label=f"Combined backlog after a {p['haircut_pct']:g}% haircut on the labs' amounts",
+        chart="haircut",
+    )
+    book.record(
+        "labs_amount_after_haircut",
+        labs_left,
+        unit="usd_bn",
+        label=f"Backlog attributed to OpenAI and Anthropic after a {p['haircut_pct']:g}% haircut on it",
+        chart="haircut",
+    )
+    book.record(
+        "labs_share_after_haircut",
+        100 * labs_left / backlog_left if backlog_left else None,
+        unit="pct",
+        label=f"OpenAI and Anthropic's share of the combined backlog left after a {p['haircut_pct']:g}% haircut",
         chart="haircut",
     )
     book.record(
