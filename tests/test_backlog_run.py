@@ -22,8 +22,9 @@ def make_tables() -> dict[str, pd.DataFrame]:
     """Two providers, a year apart.
 
     Backlog: Microsoft 100 (2025-03-31) -> 200 (2026-03-31); Oracle 50 (2025-02-28) -> 100 (2026-02-28).
-    The labs' part today: Microsoft/OpenAI 60-80 (central 70), Microsoft/Anthropic 20, Oracle/OpenAI 40,
-    Oracle/Anthropic unknown. Nothing is estimated a year earlier.
+    The labs' part today: Microsoft/OpenAI 60-80 (central 70), Microsoft/Anthropic 20 (a deal announced 2026-04-10,
+    after Microsoft's 31 March quarter), Oracle/OpenAI 40, Oracle/Anthropic unknown except for an undated 10-30.
+    A year earlier: Microsoft/OpenAI 10 dated 2024-12-31, the quarter before Microsoft's year-ago quarter.
     """
     backlog = frame(
         ["provider", "metric_name", "fiscal_label", "period_end", "value_usd_bn", "headline", "basis", "source_id"],
@@ -52,20 +53,51 @@ def make_tables() -> dict[str, pd.DataFrame]:
         "estimator",
         "source_id",
     ]
-    deal, unknown, press = "commitment_total", "unknown", "press_reported"
+    deal, unknown, press, analyst = "commitment_total", "unknown", "press_reported", "analyst_estimate"
     attribution = frame(
         columns,
         [
             ("m-open", "Microsoft", "OpenAI", "2026-03-31", None, None, 60.0, 80.0, deal, unknown, press, "X", "s1"),
-            ("m-anth", "Microsoft", "Anthropic", "2026-03-31", None, None, 20.0, 20.0, deal, unknown, press, "X", "s2"),
+            ("m-anth", "Microsoft", "Anthropic", "2026-05-15", None, None, 20.0, 20.0, deal, unknown, press, "X", "s2"),
             ("o-open", "Oracle", "OpenAI", "2026-02-28", None, None, 40.0, 40.0, deal, unknown, press, "Y", "s3"),
+            (
+                "o-anth",
+                "Oracle",
+                "Anthropic",
+                None,
+                None,
+                None,
+                10.0,
+                30.0,
+                deal,
+                unknown,
+                analyst,
+                "Z",
+                "s4",
+            ),
+            (
+                "m-then",
+                "Microsoft",
+                "OpenAI",
+                "2024-12-31",
+                None,
+                None,
+                10.0,
+                10.0,
+                "implied_amount",
+                "yes",
+                "derived",
+                "W",
+                "s5",
+            ),
         ],
         dates=("as_of",),
     )
     deals = frame(
         ["deal_id", "buyer", "seller", "counted", "status", "announced", "value_usd_bn", "value_low_usd_bn",
          "value_high_usd_bn", "source_id"],
-        [("d1", "OpenAI", "Oracle", True, "binding_contract", "2026-01-15", 40.0, None, None, "s3")],
+        [("d1", "OpenAI", "Oracle", True, "binding_contract", "2026-01-15", 40.0, None, None, "s3"),
+         ("d2", "Anthropic", "Microsoft", True, "binding_contract", "2026-04-10", 20.0, None, None, "s2")],
         dates=("announced",),
     )  # fmt: skip
     revenue = frame(
@@ -140,9 +172,13 @@ def test_series_growth_cuts_at_the_analysis_date(result):
 
 
 def test_ex_lab_growth(result):
-    # Other now: Microsoft 200 - 90 = 110, Oracle 100 - 40 = 60; a year earlier nothing is estimated: 100 and 50.
-    # (110 + 60) / (100 + 50) - 1 = 13.33%.
-    assert value(result, "ex_lab_growth") == pytest.approx(100 * (170 / 150 - 1), rel=1e-5)
+    # Other now: Microsoft 200 - 90 = 110, Oracle 100 - 40 = 60. A year earlier: Microsoft 100 less the 10 carried
+    # from December 2024 = 90, Oracle 50. (110 + 60) / (90 + 50) - 1 = 21.43%.
+    assert value(result, "ex_lab_growth") == pytest.approx(100 * (170 / 140 - 1), rel=1e-5)
+    assert "lower bound" not in result["ex_lab_growth"].label
+    # Only estimates dated within the year-ago quarter: nothing, so 170 / 150 - 1 = 13.33%.
+    same = bk.run(make_tables(), {**PARAMS, "year_ago_labs": "same_quarter"})
+    assert value(same, "ex_lab_growth") == pytest.approx(100 * (170 / 150 - 1), rel=1e-5)
     assert value(result, "microsoft_ex_openai_growth_2025q4") is None  # no December quarters in these tables
 
 
@@ -223,3 +259,45 @@ def test_run_does_not_modify_its_tables():
     bk.run(tables, PARAMS)
     for name, table in tables.items():
         pd.testing.assert_frame_equal(table, copies[name])
+
+
+def test_deal_announced_after_the_backlog_date_can_be_left_out():
+    # Microsoft/Anthropic's deal was announced 2026-04-10, after Microsoft's 2026-03-31 quarter: excluded, the pair
+    # becomes unknown and the share is (70 + 40) / 300 = 36.67% instead of 43.33%.
+    out = bk.run(make_tables(), {**PARAMS, "deals_after_backlog_date": "exclude"})
+    assert value(out, "combined_share") == pytest.approx(100 * 110 / 300, rel=1e-5)
+    assert value(out, "unknown_pairs") == 2
+    # Oracle/OpenAI's deal (2026-01-15) is before Oracle's 2026-02-28 quarter and stays.
+    assert value(out, "labs_share.oracle") == pytest.approx(40.0)
+
+
+def test_unknown_pairs_as_lowest_sourced_estimate():
+    # Oracle/Anthropic has only an undated 10-30: left out by default (zero), its lowest end (10) with "lowest":
+    # (130 + 10) / 300 = 46.67%. With undated estimates in, the pair is known: central 20, (130 + 20) / 300 = 50%.
+    lowest = bk.run(make_tables(), {**PARAMS, "unknown_pairs": "lowest"})
+    assert value(lowest, "combined_share") == pytest.approx(100 * 140 / 300, rel=1e-5)
+    assert value(lowest, "unknown_pairs") == 0
+    undated = bk.run(make_tables(), {**PARAMS, "include_undated": True})
+    assert value(undated, "combined_share") == pytest.approx(50.0)
+
+
+def test_choices_and_their_range():
+    assert all(len(options) >= 2 for options in bk.CHOICES.values())
+    assert all(options[0] == bk.DEFAULT_PARAMS[name] for name, options in bk.CHOICES.items())  # central first
+    # Lowest: low estimates, the April deal out, undated out, unknown pairs zero: 60 + 40 = 100 of 300.
+    # Highest: high estimates, the deal in, undated in (Oracle/Anthropic 30): 80 + 20 + 40 + 30 = 170 of 300.
+    low, high = bk.choice_range(make_tables(), PARAMS, "combined_share")
+    assert (low, high) == pytest.approx((100 / 3, 170 / 3), rel=1e-5)
+    ranged = bk.run(make_tables(), PARAMS, choice_ranges=True)
+    share = ranged["combined_share"]
+    assert share.value == pytest.approx(100 * 130 / 300, rel=1e-5)  # the central case is unchanged
+    assert (share.low, share.high) == pytest.approx((100 / 3, 170 / 3), rel=1e-5)
+    assert "deals_after_backlog_date=exclude" in share.note
+    flips = ranged.frames["choice_flips"].set_index("choice")
+    assert flips.loc["deals_after_backlog_date = exclude", "combined_share"] == pytest.approx(100 * 110 / 300)
+
+
+@pytest.mark.parametrize("name", ["deals_after_backlog_date", "unknown_pairs", "year_ago_labs"])
+def test_choice_parameters_are_checked(name):
+    with pytest.raises(ValueError, match=name):
+        bk.run(make_tables(), {**PARAMS, name: "maybe"})
