@@ -256,13 +256,15 @@ def test_estimate_choice_is_checked(series, attribution):
         bk.snapshot_split(ranges, "median")
 
 
-def test_ex_lab_growth_lower_bound_and_point_estimate(series, attribution):
+def test_ex_lab_growth_with_and_without_a_year_ago_estimate(series, attribution):
     _, _, ranges = split_for(series, attribution)
     split = bk.snapshot_split(ranges, "central")
     growth = bk.ex_lab_growth(series, split).set_index("provider")
-    # A: other now = 200 - 82.5 = 117.5; a year earlier the whole 100 counts as other -> at least +17.5%.
+    # A: other now = 200 - 82.5 = 117.5; a year earlier the whole 100 counts as other -> +17.5% (not a bound: the
+    # unknown Anthropic part today would lower it, a lab part a year ago would raise it).
     assert growth.loc["A", "ex_lab_growth_pct"] == pytest.approx(17.5)
-    assert growth.loc["A", "kind"].startswith("lower bound")
+    assert growth.loc["A", "kind"].startswith("labs' year-ago part not estimated")
+    assert growth.loc["A", "year_ago_basis"] == "company_reported"
     assert growth.loc["A", "unquantified"] == "Anthropic"
     # C has no quarter a year earlier: not computable, never zero.
     assert math.isnan(growth.loc["C", "ex_lab_growth_pct"])
@@ -270,7 +272,7 @@ def test_ex_lab_growth_lower_bound_and_point_estimate(series, attribution):
     year_ago = pd.DataFrame([{"provider": "A", "period_end": T("2024-12-31"), "OpenAI": 30.0, "Anthropic": math.nan}])
     growth = bk.ex_lab_growth(series, split, year_ago).set_index("provider")
     assert growth.loc["A", "ex_lab_growth_pct"] == pytest.approx(100 * (117.5 / 70 - 1))
-    assert growth.loc["A", "kind"].startswith("estimate")
+    assert growth.loc["A", "kind"].startswith("labs' year-ago part subtracted")
 
 
 def test_latest_vintage_drops_superseded_estimates():

@@ -7,19 +7,25 @@ provider's backlog at the snapshot quarter, so estimates made at different dates
 
 from __future__ import annotations
 
+import itertools
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 
+from aicompute.analysis.labs import latest_figure
+from aicompute.analysis.records import ChapterResult, RecordBook
 from aicompute.analysis.vocabulary import LABS, PROVIDERS
 
 # Preference when one quarter has several headline figures: the company's own figure first.
 BASIS_RANK = {"company_reported": 0, "derived": 1, "press_reported": 2, "analyst_estimate": 3}
-CHOICES = ("low", "central", "high")
+# Which estimate of a lab's part the split uses: the lowest, the median of the estimates' midpoints, or the highest.
+ESTIMATES = ("low", "central", "high")
 
 
 def _check_choice(choice: str) -> None:
-    if choice not in CHOICES:
-        raise ValueError(f"estimate choice must be one of {CHOICES}, got {choice!r}")
+    if choice not in ESTIMATES:
+        raise ValueError(f"estimate choice must be one of {ESTIMATES}, got {choice!r}")
 
 
 def backlog_series(backlog: pd.DataFrame) -> pd.DataFrame:
@@ -146,13 +152,21 @@ def _amounts(row: pd.Series, series: pd.DataFrame, snapshot_value: float) -> tup
     return lo / 100 * base, hi / 100 * base
 
 
-def split_ranges(estimates: pd.DataFrame, snap: pd.DataFrame) -> pd.DataFrame:
-    """Low / central / high amount for every provider and lab; pairs with no estimate are marked unknown (NaN)."""
+def split_ranges(estimates: pd.DataFrame, snap: pd.DataFrame, fallback: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Low / central / high amount for every provider and lab; pairs with no estimate are marked unknown (NaN).
+
+    With ``fallback`` (a wider pool of estimates), an unknown pair takes the lowest amount sourced for it there
+    (low = central = high), marked in ``bases``; a pair with nothing sourced at all stays unknown.
+    """
     out = []
     for _, base in snap.iterrows():
         for lab in LABS:
             rows = estimates[(estimates["provider"] == base["provider"]) & (estimates["lab"] == lab)]
-            if rows.empty:
+            spare = _pair(fallback, base["provider"], lab) if fallback is not None and rows.empty else None
+            if spare is not None and not spare.empty:
+                low = central = high = float(spare["amount_low"].min())
+                n, bases = len(spare), "lowest sourced estimate for an otherwise unknown pair"
+            elif rows.empty:
                 low = central = high = np.nan
                 n, bases = 0, ""
             else:
@@ -174,7 +188,12 @@ def split_ranges(estimates: pd.DataFrame, snap: pd.DataFrame) -> pd.DataFrame:
                     "known": n > 0,
                 }
             )
-    return pd.DataFrame(out)
+    columns = ["provider", "lab", "backlog", "period_end", "low", "central", "high", "n_estimates", "bases", "known"]
+    return pd.DataFrame(out, columns=columns)
+
+
+def _pair(estimates: pd.DataFrame, provider: str, lab: str) -> pd.DataFrame:
+    return estimates[(estimates["provider"] == provider) & (estimates["lab"] == lab)]
 
 
 def snapshot_split(ranges: pd.DataFrame, choice: str = "central", haircut_pct: float = 0.0) -> pd.DataFrame:
@@ -204,7 +223,8 @@ def snapshot_split(ranges: pd.DataFrame, choice: str = "central", haircut_pct: f
                 "backlog_after_haircut": after_haircut(backlog, labs_total, haircut_pct),
             }
         )
-    return pd.DataFrame(out)
+    columns = ["provider", "period_end", "backlog", *LABS, "other", "other_is_upper_bound", "labs_share_pct"]
+    return pd.DataFrame(out, columns=[*columns, "backlog_after_haircut"])
 
 
 def combined_share(ranges: pd.DataFrame, providers: list[str] | tuple[str, ...] | None = None) -> dict:
@@ -216,7 +236,7 @@ def combined_share(ranges: pd.DataFrame, providers: list[str] | tuple[str, ...] 
     frame = ranges if providers is None else ranges[ranges["provider"].isin(providers)]
     total = float(frame.drop_duplicates("provider")["backlog"].sum())
     result = {"total_backlog": total, "unknown_pairs": int((~frame["known"]).sum()), "pairs": len(frame)}
-    for choice in CHOICES:
+    for choice in ESTIMATES:
         result[choice] = 100 * float(frame[choice].fillna(0).sum()) / total if total else np.nan
     return result
 
@@ -250,30 +270,85 @@ def split_at(
     include_undated: bool = False,
     window_days: int = 300,
     estimator: str = "",
+    deals: pd.DataFrame | None = None,
+    deals_after_backlog_date: str = "include",
+    unknown_pairs: str = "zero",
+    earliest: pd.Timestamp | str | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Snapshot, per-estimate table and low/central/high ranges at ``as_of`` (see :func:`latest_vintage`).
 
     ``estimator`` keeps only the estimates of one named source (matched case-insensitively within the estimator's
     name, e.g. "The Information" or "Morgan Stanley"); pairs it does not cover become unknown.
+    ``deals_after_backlog_date="exclude"`` drops deal-headline estimates whose deal (from ``deals``) was announced
+    after the backlog's quarter end (see :func:`deal_announced`). ``unknown_pairs="lowest"`` gives a pair with no
+    usable estimate the lowest amount sourced for it (any date up to ``as_of``, undated included, any estimator).
+    ``earliest`` drops estimates dated before it (the year-ago split's window).
     """
+    check_option("deals_after_backlog_date", deals_after_backlog_date)
+    check_option("unknown_pairs", unknown_pairs)
     snap = snapshot(series, as_of, providers)
+    if earliest is not None:
+        attribution = attribution[attribution["as_of"].isna() | (attribution["as_of"] >= pd.Timestamp(earliest))]
+
+    def pool(rows: pd.DataFrame) -> pd.DataFrame:
+        found = lab_estimates(rows, series, snap, include_commitment_amounts)
+        found["deal_announced"] = deal_announced(found, deals)
+        if deals_after_backlog_date == "exclude":
+            found = found[~(found["deal_announced"] > found["snapshot_end"])]
+        return found.reset_index(drop=True)
+
     usable = usable_estimates(attribution, as_of, include_undated)
     if estimator:
         usable = usable[usable["estimator"].str.contains(estimator, case=False, regex=False)]
-    estimates = lab_estimates(usable, series, snap, include_commitment_amounts)
-    estimates = latest_vintage(estimates, window_days)
-    return snap, estimates, split_ranges(estimates, snap)
+    estimates = latest_vintage(pool(usable), window_days)
+    fallback = pool(usable_estimates(attribution, as_of, True)) if unknown_pairs == "lowest" else None
+    return snap, estimates, split_ranges(estimates, snap, fallback)
+
+
+# The options of the chapter's discrete choices (checked wherever they are used).
+OPTIONS = {
+    "deals_after_backlog_date": ("include", "exclude"),
+    "unknown_pairs": ("zero", "lowest"),
+    "year_ago_labs": ("previous_quarter", "same_quarter"),
+}
+
+
+def check_option(name: str, value: str) -> None:
+    if value not in OPTIONS[name]:
+        raise ValueError(f"{name} must be one of {OPTIONS[name]}, got {value!r}")
+
+
+def deal_announced(estimates: pd.DataFrame, deals: pd.DataFrame | None) -> pd.Series:
+    """When the deal behind each deal-headline estimate was announced (NaT for shares, or with no deals table).
+
+    The deal is the latest counted, not superseded, valued deal between the lab (buyer) and the provider (seller)
+    announced on or before the estimate's own date; where no such deal is recorded, the estimate's date stands in.
+    A share of a dated backlog is not a deal and gets NaT.
+    """
+    out = pd.Series(pd.NaT, index=estimates.index, dtype="datetime64[ns]")
+    if deals is None or estimates.empty:
+        return out
+    valued = deals["value_usd_bn"].notna() | deals["value_low_usd_bn"].notna() | deals["value_high_usd_bn"].notna()
+    candidates = deals[valued & deals["counted"].fillna(False).astype(bool) & (deals["status"] != "superseded")]
+    for index, row in estimates[estimates["measure"] == "commitment_total"].iterrows():
+        pair = candidates[(candidates["buyer"] == row["lab"]) & (candidates["seller"] == row["provider"])]
+        if pd.notna(row["as_of"]):
+            pair = pair[pair["announced"] <= row["as_of"]]
+        out[index] = pair["announced"].max() if pair["announced"].notna().any() else row["as_of"]
+    return out
 
 
 def ex_lab_growth(
     series: pd.DataFrame, split: pd.DataFrame, split_year_ago: pd.DataFrame | None = None
 ) -> pd.DataFrame:
-    """Year-over-year growth of the backlog that is *not* OpenAI or Anthropic (as far as their part is quantified).
+    """Year-over-year growth of the backlog that is *not* OpenAI or Anthropic, quarter against the same quarter.
 
-    Where the labs' part a year earlier is estimated (``split_year_ago``), it is subtracted and the growth is a point
-    estimate. Where it is not, the whole year-ago backlog counts as 'other' and the growth is a lower bound.
-    Provider–lab pairs with no estimate today count as zero and are listed in ``unquantified``: a lab part there
-    would lower the growth.
+    Now: the backlog less the labs' amounts in ``split`` (pairs with no estimate count as zero and are listed in
+    ``unquantified``: a lab part there would lower 'other now'). A year earlier: the backlog at the same quarter less
+    the labs' amounts in ``split_year_ago`` where that split is for the same quarter (its ``estimate_dates`` column,
+    if present, says which estimates it used); elsewhere the whole year-ago backlog counts as 'other'. Neither side
+    is a bound: an unknown part today raises the growth, an unknown part a year ago lowers it. ``year_ago_basis``
+    says whether the year-ago backlog is reported or derived.
     """
     out = []
     earlier = split_year_ago.set_index("provider") if split_year_ago is not None else None
@@ -286,6 +361,7 @@ def ex_lab_growth(
             "period_end": row["period_end"],
             "other_now": row["other"],
             "backlog_year_ago": np.nan,
+            "year_ago_basis": "",
             "labs_year_ago": np.nan,
             "other_year_ago": np.nan,
             "ex_lab_growth_pct": np.nan,
@@ -295,17 +371,11 @@ def ex_lab_growth(
         }
         if not prior.empty:
             base = float(prior["value"].iloc[0])
-            labs_then = 0.0
-            kind = "lower bound (labs' part a year earlier not estimated)"
-            if earlier is not None and row["provider"] in earlier.index:
-                then = earlier.loc[row["provider"]]
-                known_then = [then[lab] for lab in LABS if not np.isnan(then[lab])]
-                if known_then and then["period_end"] == year_ago:
-                    labs_then = float(sum(known_then))
-                    kind = "estimate (labs' part a year earlier subtracted)"
+            labs_then, kind = _labs_year_ago(earlier, row["provider"], year_ago)
             result.update(
                 {
                     "backlog_year_ago": base,
+                    "year_ago_basis": prior["basis"].iloc[0],
                     "labs_year_ago": labs_then,
                     "other_year_ago": base - labs_then,
                     "ex_lab_growth_pct": 100 * (row["other"] / (base - labs_then) - 1),
@@ -315,6 +385,20 @@ def ex_lab_growth(
             )
         out.append(result)
     return pd.DataFrame(out)
+
+
+def _labs_year_ago(earlier: pd.DataFrame | None, provider: str, year_ago: pd.Timestamp) -> tuple[float, str]:
+    """The labs' estimated part at the year-ago quarter and how it was found (0 where nothing is estimated)."""
+    none = (0.0, "labs' year-ago part not estimated: the whole year-ago backlog counts as other")
+    if earlier is None or provider not in earlier.index:
+        return none
+    then = earlier.loc[provider]
+    known = [then[lab] for lab in LABS if not np.isnan(then[lab])]
+    if not known or then["period_end"] != year_ago:
+        return none
+    dates = then.get("estimate_dates", "")
+    source = f" (estimate dated {dates})" if dates else ""
+    return float(sum(known)), f"labs' year-ago part subtracted{source}"
 
 
 def years_of_revenue(split: pd.DataFrame, revenue: pd.DataFrame, business: dict[str, str]) -> pd.DataFrame:
@@ -423,21 +507,38 @@ def year_ago_split(
     choice: str,
     *,
     include_commitment_amounts: bool = True,
+    deals: pd.DataFrame | None = None,
+    deals_after_backlog_date: str = "include",
+    year_ago_labs: str = "previous_quarter",
 ) -> pd.DataFrame:
-    """Each provider's split a year before its snapshot quarter, for :func:`ex_lab_growth` (dated estimates only)."""
+    """Each provider's split at the quarter a year before its snapshot, for :func:`ex_lab_growth` (dated estimates).
+
+    ``year_ago_labs`` says which estimates may stand for that quarter: "same_quarter" only those dated within it;
+    "previous_quarter" also those dated in the quarter before (carried forward, e.g. Microsoft's December 2024
+    figure for March 2025). The ``estimate_dates`` column lists the dates of the estimates used.
+    """
+    check_option("year_ago_labs", year_ago_labs)
+    months = 3 if year_ago_labs == "same_quarter" else 6
     splits = []
     for _, row in split.iterrows():
         then = row["period_end"] - pd.DateOffset(years=1)
-        _, _, ranges = split_at(
+        _, estimates, ranges = split_at(
             series,
             attribution,
             then,
             [row["provider"]],
             include_commitment_amounts=include_commitment_amounts,
             include_undated=False,
+            deals=deals,
+            deals_after_backlog_date=deals_after_backlog_date,
+            earliest=then - pd.DateOffset(months=months) + pd.Timedelta(days=1),
         )
-        splits.append(snapshot_split(ranges, choice))
-    return pd.concat(splits, ignore_index=True)
+        if ranges.empty:
+            continue
+        one = snapshot_split(ranges, choice)
+        one["estimate_dates"] = ", ".join(sorted({f"{d:%Y-%m-%d}" for d in estimates["as_of"].dropna()}))
+        splits.append(one)
+    return pd.concat(splits, ignore_index=True) if splits else None
 
 
 def top_customer_share(concentration: pd.DataFrame, company: str) -> tuple[float, pd.Timestamp, list[str]] | None:
@@ -453,3 +554,424 @@ def top_customer_share(concentration: pd.DataFrame, company: str) -> tuple[float
         return None
     latest = rows[rows["period_end"] == rows["period_end"].max()]
     return float(latest["share_pct"].max()), latest["period_end"].iloc[0], sorted(set(latest["source_id"]))
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# The chapter as one function: run(tables, params) -> ChapterResult
+
+# The tables the chapter reads (the build's cache keys on them).
+TABLES = ("backlog", "backlog_attribution", "compute_deals", "revenue", "lab_financials", "customer_concentration")
+
+# The notebook's parameters and their defaults (the notebook's parameters cell declares the same names).
+DEFAULT_PARAMS: dict = {
+    "as_of": "2026-06-30",
+    "estimate": "central",
+    "estimator": "",
+    "haircut_pct": 0.0,
+    "providers": ["Microsoft", "Oracle", "Alphabet", "Amazon"],
+    "include_commitment_amounts": True,
+    "include_undated": False,
+    "contract_years": 5.0,
+    # Whether a deal announced after a backlog's quarter end counts inside that backlog (ASSUMPTION either way:
+    # no company says; the Alphabet-Anthropic $200bn deal, reported May 2026, against Alphabet's 31 March backlog).
+    "deals_after_backlog_date": "include",
+    # Provider-lab pairs with no usable estimate: "zero", or "lowest" sourced estimate for the pair (if any).
+    "unknown_pairs": "zero",
+    # Which estimates stand for the labs' part a year earlier: "previous_quarter" carries one from the quarter
+    # before the year-ago quarter (ASSUMPTION: their part did not change in that quarter); "same_quarter" only
+    # uses estimates dated within it.
+    "year_ago_labs": "previous_quarter",
+}
+
+# The defensible alternatives for each parameter a careful analyst could set differently (central first). The
+# robustness grid runs the chapter over their full factorial; the headlines' printed ranges are its min and max.
+CHOICES: dict[str, tuple] = {
+    "estimate": ("central", "low", "high"),
+    "deals_after_backlog_date": ("include", "exclude"),
+    "include_undated": (False, True),
+    "unknown_pairs": ("zero", "lowest"),
+    "year_ago_labs": ("previous_quarter", "same_quarter"),
+}
+# The headline records whose low/high are the spread over CHOICES (see :func:`choice_range`).
+RANGED_RECORDS = ("combined_share", "labs_amount", "ex_lab_growth")
+
+# Companies whose largest customer's share of revenue the chapter records (the chain beyond the clouds).
+CONCENTRATION_COMPANIES = ("Nvidia", "CoreWeave")
+# The quarter at which Microsoft disclosed OpenAI's share of its backlog, and the same quarter a year earlier.
+MICROSOFT_DISCLOSURE = ("2025-12-31", "2024-12-31")
+
+
+def check_params(params: dict) -> dict:
+    """The chapter's parameters with defaults filled in; a clear ValueError for an unknown name or a bad value."""
+    unknown = sorted(set(params) - set(DEFAULT_PARAMS))
+    if unknown:
+        raise ValueError(f"backlog: unknown parameter(s) {unknown}; known: {sorted(DEFAULT_PARAMS)}")
+    p = {**DEFAULT_PARAMS, **params}
+    try:
+        p["as_of"] = pd.Timestamp(p["as_of"])
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"as_of must be a date (YYYY-MM-DD), got {p['as_of']!r}") from error
+    if pd.isna(p["as_of"]):
+        raise ValueError("as_of must be a date (YYYY-MM-DD), got a missing value")
+    _check_choice(p["estimate"])
+    if not isinstance(p["estimator"], str):
+        raise ValueError(f"estimator must be a source's name or '', got {p['estimator']!r}")
+    check_pct("haircut_pct", float(p["haircut_pct"]))
+    providers = p["providers"]
+    if isinstance(providers, str) or not list(providers):
+        raise ValueError(f"providers must be a non-empty list drawn from {list(PROVIDERS)}, got {providers!r}")
+    bad = [name for name in providers if name not in PROVIDERS]
+    if bad:
+        raise ValueError(f"unknown provider(s) {bad}; providers are {list(PROVIDERS)}")
+    if len(set(providers)) != len(providers):
+        raise ValueError(f"providers lists a provider twice: {providers!r}")
+    p["providers"] = list(providers)
+    for flag in ("include_commitment_amounts", "include_undated"):
+        if not isinstance(p[flag], bool | np.bool_):
+            raise ValueError(f"{flag} must be true or false, got {p[flag]!r}")
+    if not float(p["contract_years"]) > 0:
+        raise ValueError(f"contract_years must be positive, got {p['contract_years']!r}")
+    for name in OPTIONS:
+        check_option(name, p[name])
+    return p
+
+
+def run(tables: dict[str, pd.DataFrame], params: dict, *, choice_ranges: bool = False) -> ChapterResult:
+    """The whole chapter: every key number it records and every frame its charts and tables draw.
+
+    Pure and fast (no I/O, no display), so the robustness grid can evaluate it many times over. The headline
+    records' low/high span the estimate choice (low/high estimate per pair); with ``choice_ranges`` they span the
+    full factorial of :data:`CHOICES` instead (what the notebook prints), and ``frames["choice_grid"]`` holds it.
+    """
+    p = check_params(params)
+    book = RecordBook("backlog")
+    frames: dict[str, pd.DataFrame] = {}
+    series = backlog_series(tables["backlog"])
+    attribution, deals = tables["backlog_attribution"], tables["compute_deals"]
+    snap, estimates, ranges = split_at(
+        series,
+        attribution,
+        p["as_of"],
+        p["providers"],
+        include_commitment_amounts=p["include_commitment_amounts"],
+        include_undated=p["include_undated"],
+        estimator=p["estimator"],
+        deals=deals,
+        deals_after_backlog_date=p["deals_after_backlog_date"],
+        unknown_pairs=p["unknown_pairs"],
+    )
+    split = snapshot_split(ranges, p["estimate"], p["haircut_pct"])
+    frames.update(snapshot=snap, estimates=estimates, ranges=ranges, split=split)
+    frames.update(_published_estimates(attribution))
+    _record_snapshot(book, snap, estimates, ranges, split, p)
+    frames.update(_record_series(book, series, deals, p))
+    frames.update(_record_ex_lab_growth(book, series, attribution, deals, estimates, split, p))
+    frames.update(_record_scale(book, split, tables["revenue"], tables["lab_financials"], p))
+    frames.update(_record_haircut(book, split, p))
+    frames.update(_record_concentration(book, tables["customer_concentration"]))
+    result = ChapterResult(book, frames)
+    if choice_ranges:
+        frames["choice_grid"] = choice_grid(tables, params, RANGED_RECORDS)
+        frames["choice_flips"] = one_choice_at_a_time(frames["choice_grid"], RANGED_RECORDS)
+        for key in RANGED_RECORDS:
+            _widen_to_choices(book, key, frames["choice_grid"])
+    return result
+
+
+def one_choice_at_a_time(grid: pd.DataFrame, keys: tuple[str, ...]) -> pd.DataFrame:
+    """The central case, then each alternative option with every other choice left at its central option."""
+    central = {name: options[0] for name, options in CHOICES.items()}
+    rows = []
+    for name, options in CHOICES.items():
+        for option in options if name == next(iter(CHOICES)) else options[1:]:
+            wanted = {**central, name: option}
+            match = grid[np.logical_and.reduce([grid[k] == v for k, v in wanted.items()])]
+            label = "central case" if wanted == central else f"{name} = {option}"
+            rows.append({"choice": label, **{key: match[key].iloc[0] for key in keys}})
+    return pd.DataFrame(rows).drop_duplicates("choice").reset_index(drop=True)
+
+
+def choice_grid(tables: dict[str, pd.DataFrame], params: dict, keys: tuple[str, ...]) -> pd.DataFrame:
+    """The records ``keys`` under every combination of :data:`CHOICES` (one row per combination)."""
+    names = list(CHOICES)
+    rows = []
+    for combo in itertools.product(*(CHOICES[name] for name in names)):
+        choice = dict(zip(names, combo, strict=True))
+        result = run(tables, {**params, **choice})
+        rows.append({**choice, **{key: result[key].value for key in keys}})
+    return pd.DataFrame(rows)
+
+
+def choice_range(tables: dict[str, pd.DataFrame], params: dict, key: str) -> tuple[float, float]:
+    """The lowest and highest value of record ``key`` over the full factorial of :data:`CHOICES`."""
+    values = choice_grid(tables, params, (key,))[key].dropna()
+    return float(values.min()), float(values.max())
+
+
+def _widen_to_choices(book: RecordBook, key: str, grid: pd.DataFrame) -> None:
+    """Set a record's low/high to the spread over the grid, with a note naming the choices at each end."""
+    values = grid[key].dropna()
+    if values.empty:
+        return
+    record = book[key]
+    ends = [_describe_choice(grid.loc[values.idxmin()]), _describe_choice(grid.loc[values.idxmax()])]
+    note = (
+        f"Range: lowest and highest over {len(grid)} combinations of the defensible choices "
+        f"({', '.join(CHOICES)}); lowest with {ends[0]}; highest with {ends[1]}."
+    )
+    book.records[record.key] = replace(
+        record,
+        low=_rounded(values.min()),
+        high=_rounded(values.max()),
+        note=f"{record.note}. {note}" if record.note else note,
+    )
+
+
+def _describe_choice(row: pd.Series) -> str:
+    central = {name: options[0] for name, options in CHOICES.items()}
+    moved = [f"{name}={row[name]}" for name in CHOICES if row[name] != central[name]]
+    return ", ".join(moved) if moved else "the central choices"
+
+
+def _rounded(value: float) -> float:
+    return float(f"{float(value):.6g}")
+
+
+def _published_estimates(attribution: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Estimates for several providers together (for comparison), and those outside the reported backlog."""
+    multi = attribution[attribution["provider"].str.contains("+", regex=False)]
+    excluded = attribution[attribution["in_reported_backlog"] == "no"]
+    return {"multi_provider_estimates": multi, "excluded_estimates": excluded}
+
+
+def _record_snapshot(
+    book: RecordBook, snap: pd.DataFrame, estimates: pd.DataFrame, ranges: pd.DataFrame, split: pd.DataFrame, p: dict
+) -> None:
+    combined = combined_share(ranges)
+    total, estimate = combined["total_backlog"], p["estimate"]
+    note = f"{combined['unknown_pairs']} of {combined['pairs']} provider-lab pairs have no estimate and count as zero"
+    book.record(
+        "combined_share",
+        combined[estimate],
+        unit="pct",
+        low=combined["low"],
+        high=combined["high"],
+        label="OpenAI and Anthropic's share of the four clouds' combined backlog",
+        sources=estimates["source_id"],
+        chart="snapshot",
+        note=note,
+    )
+    book.record(
+        "labs_amount",
+        combined[estimate] * total / 100,
+        unit="usd_bn",
+        low=combined["low"] * total / 100,
+        high=combined["high"] * total / 100,
+        label="Backlog attributed to OpenAI and Anthropic at the providers shown",
+        sources=estimates["source_id"],
+        chart="snapshot",
+    )
+    book.record(
+        "combined_backlog",
+        total,
+        unit="usd_bn",
+        label="Combined backlog of the providers shown",
+        sources=snap["sources"],
+    )
+    book.record(
+        "unknown_pairs",
+        combined["unknown_pairs"],
+        unit="count",
+        label="Provider-lab pairs with no sourced estimate of the lab's part",
+        chart="snapshot",
+    )
+    book.record("provider_lab_pairs", combined["pairs"], unit="count", label="Provider-lab pairs in the split")
+    for _, row in split.iterrows():
+        book.record(
+            f"labs_share.{row['provider'].lower()}",
+            row["labs_share_pct"],
+            unit="pct",
+            label=f"OpenAI and Anthropic's share of {row['provider']}'s backlog",
+            sources=estimates.loc[estimates["provider"] == row["provider"], "source_id"],
+            chart="snapshot",
+        )
+
+
+def _record_series(book: RecordBook, series: pd.DataFrame, deals: pd.DataFrame, p: dict) -> dict[str, pd.DataFrame]:
+    in_series = series[series["provider"].isin(p["providers"]) & (series["period_end"] <= p["as_of"])]
+    jump = in_series.sort_values("period_end").groupby("provider")["value"].agg(["first", "last"])
+    book.record(
+        "combined_backlog_growth",
+        100 * (jump["last"].sum() / jump["first"].sum() - 1),
+        unit="pct",
+        label="Growth of the providers' combined backlog from their first to latest sourced quarter",
+        sources=in_series["sources"],
+        chart="series",
+    )
+    return {"series": in_series, "deals": deal_markers(deals, p["providers"])}
+
+
+def _record_ex_lab_growth(
+    book: RecordBook,
+    series: pd.DataFrame,
+    attribution: pd.DataFrame,
+    deals: pd.DataFrame,
+    estimates: pd.DataFrame,
+    split: pd.DataFrame,
+    p: dict,
+) -> dict[str, pd.DataFrame]:
+    year_ago = year_ago_split(
+        series,
+        attribution,
+        split,
+        p["estimate"],
+        include_commitment_amounts=p["include_commitment_amounts"],
+        deals=deals,
+        deals_after_backlog_date=p["deals_after_backlog_date"],
+        year_ago_labs=p["year_ago_labs"],
+    )
+    growth = ex_lab_growth(series, split, year_ago)
+    valid = growth.dropna(subset=["ex_lab_growth_pct"])
+    other_now, other_then = valid["other_now"].sum(), valid["other_year_ago"].sum()
+    book.record(
+        "ex_lab_growth",
+        100 * (other_now / other_then - 1) if other_then else None,
+        unit="pct",
+        chart="ex-lab-growth",
+        label="Growth over a year of the backlog not attributed to OpenAI or Anthropic",
+        sources=estimates["source_id"],
+        note=_ex_lab_growth_note(valid),
+    )
+    frames = {"ex_lab_growth": growth}
+    if "Microsoft" in p["providers"]:
+        frames["microsoft_growth_2025q4"] = _record_microsoft_disclosure_growth(book, series, attribution, p)
+    return frames
+
+
+def _ex_lab_growth_note(valid: pd.DataFrame) -> str:
+    """How the aggregate was computed: same quarter a year earlier, which year-ago figures are derived or carried."""
+    derived = valid.loc[valid["year_ago_basis"] == "derived", "provider"].tolist()
+    subtracted = valid.loc[valid["labs_year_ago"] > 0, "provider"].tolist()
+    parts = ["Each provider's latest quarter against the same quarter a year earlier"]
+    parts.append(f"year-ago backlog derived, not reported: {', '.join(derived)}" if derived else "")
+    parts.append(f"labs' year-ago part subtracted for {', '.join(subtracted)}, elsewhere counted as other")
+    parts.append("not a bound: unknown lab parts today raise it, unknown parts a year ago lower it")
+    return "; ".join(part for part in parts if part)
+
+
+def _record_microsoft_disclosure_growth(
+    book: RecordBook, series: pd.DataFrame, attribution: pd.DataFrame, p: dict
+) -> pd.DataFrame:
+    """The ex-lab growth at the quarter Microsoft disclosed OpenAI's share, where the year-ago part is implied."""
+    now, year_ago = MICROSOFT_DISCLOSURE
+    _, _, ranges_now = split_at(series, attribution, now, ["Microsoft"])
+    _, _, ranges_then = split_at(series, attribution, year_ago, ["Microsoft"])
+    growth = ex_lab_growth(
+        series, snapshot_split(ranges_now, p["estimate"]), snapshot_split(ranges_then, p["estimate"])
+    )
+    book.record(
+        "microsoft_ex_openai_growth_2025q4",
+        growth["ex_lab_growth_pct"].iloc[0],
+        unit="pct",
+        label="Growth of Microsoft's commercial RPO excluding the labs, year to December 2025",
+        sources=attribution.loc[attribution["provider"] == "Microsoft", "source_id"],
+    )
+    return growth
+
+
+def _record_scale(
+    book: RecordBook, split: pd.DataFrame, revenue: pd.DataFrame, lab_fin: pd.DataFrame, p: dict
+) -> dict[str, pd.DataFrame]:
+    years = years_of_revenue(split, revenue, SAME_BUSINESS)
+    payments = payments_against_run_rate(annual_lab_payments(split, float(p["contract_years"])), lab_fin, p["as_of"])
+    for _, row in payments.iterrows():
+        book.record(
+            f"annual_payments_to_revenue.{row['lab'].lower()}",
+            row["payments_to_revenue"],
+            unit="ratio",
+            label=f"{row['lab']}'s implied annual payments to these providers ÷ its revenue run-rate",
+            sources=[row["source"]] if row["source"] else [],
+        )
+    known = years.dropna(subset=["years"])
+    largest = known.sort_values("years").iloc[-1] if not known.empty else None
+    book.record(
+        "max_years_of_revenue",
+        None if largest is None else float(largest["years"]),
+        unit="years",
+        label=f"Largest backlog-to-revenue multiple ({'n/a' if largest is None else largest['provider']})",
+    )
+    return {"years_of_revenue": years, "payments": payments}
+
+
+def payments_against_run_rate(payments: pd.DataFrame, lab_fin: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+    """Each lab's implied annual payments beside its latest revenue run-rate on or before ``as_of``, and their ratio."""
+    rows = []
+    for _, row in payments.iterrows():
+        rate = latest_figure(lab_fin, row["lab"], "revenue_run_rate", as_of)
+        rows.append(
+            {
+                **row.to_dict(),
+                "revenue_run_rate": None if rate is None else float(rate["value"]),
+                "run_rate_date": None if rate is None else rate["period_end"],
+                "payments_to_revenue": None if rate is None else row["per_year"] / float(rate["value"]),
+                "source": "" if rate is None else rate["source_id"],
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _record_haircut(book: RecordBook, split: pd.DataFrame, p: dict) -> dict[str, pd.DataFrame]:
+    """What a haircut moves: the backlog left, the labs' amount left and their share of what is left.
+
+    The measured share (``combined_share``) describes the backlog as reported and does not move: a haircut is a
+    stress test of how much of it would be paid, not a different reading of what it contains.
+    """
+    cuts = haircut_table(split)
+    labs_total = float(split[list(LABS)].fillna(0).to_numpy().sum())
+    labs_left = labs_total * (1 - p["haircut_pct"] / 100)
+    backlog_left = float(split["backlog_after_haircut"].sum())
+    book.record(
+        "backlog_after_haircut",
+        backlog_left,
+        unit="usd_bn",
+        label=f"Combined backlog after a {p['haircut_pct']:g}% haircut on the labs' amounts",
+        chart="haircut",
+    )
+    book.record(
+        "labs_amount_after_haircut",
+        labs_left,
+        unit="usd_bn",
+        label=f"Backlog attributed to OpenAI and Anthropic after a {p['haircut_pct']:g}% haircut on it",
+        chart="haircut",
+    )
+    book.record(
+        "labs_share_after_haircut",
+        100 * labs_left / backlog_left if backlog_left else None,
+        unit="pct",
+        label=f"OpenAI and Anthropic's share of the combined backlog left after a {p['haircut_pct']:g}% haircut",
+        chart="haircut",
+    )
+    book.record(
+        "backlog_after_half_haircut",
+        float(cuts.loc[cuts["haircut_pct"] == 50, "backlog_after_haircut"].sum()),
+        unit="usd_bn",
+        label="Combined backlog if half of the labs' amounts were never paid",
+        chart="haircut",
+    )
+    return {"haircut": cuts}
+
+
+def _record_concentration(book: RecordBook, concentration: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    for company in CONCENTRATION_COMPANIES:
+        top = top_customer_share(concentration, company)
+        if top is not None:
+            share, period_end, sources = top
+            book.record(
+                f"top_customer_share.{company.lower()}",
+                share,
+                unit="pct",
+                sources=sources,
+                label=f"{company}'s largest customer's share of revenue ({period_end:%Y-%m})",
+            )
+    shares = concentration[concentration["measure"] == "revenue_share"].dropna(subset=["period_end"])
+    return {"customer_concentration": shares}
