@@ -125,9 +125,11 @@ class Columns:
         )
 
     def require(self, key: str, claim_id: str) -> None:
-        if key not in self.produced or not self.produced[key].all():
+        produced = self.produced.get(key, np.zeros(self.n, dtype=bool))
+        if not produced.all():
+            where = "" if self.n == 1 else f" in {int((~produced).sum())} of {self.n} specifications"
             raise MissingRecordError(
-                f"claim {claim_id}: its rule reads the record {key!r}, which the build did not produce "
+                f"claim {claim_id}: its rule reads the record {key!r}, which the build did not produce{where} "
                 "(a chapter that leaves a number out must still record it, with value None and a note saying why)"
             )
 
