@@ -216,3 +216,26 @@ def test_a_grid_of_hundreds_of_runs_takes_well_under_a_second():
     seconds = time.perf_counter() - start
     assert report.grids["backlog"].size == 100 and report.claims["C6"].specifications == 200
     assert seconds < 5, report.describe()
+
+
+def test_ledger_shows_robustness_and_says_none_found_without_counter_evidence(report):
+    from aicompute.present.display import ledger_html
+
+    central = {}
+    for name, (run, tables, _) in RUNNERS.items():
+        central.update(run({t: TABLES[t] for t in tables}, BASE[name]).records)
+    claims = pd.DataFrame({"claim_id": ["C3", "C2"], "claim": ["<b>share</b>", "revenue"]})
+    central["passthrough.labs_share_of_ai_startup_revenue"] = central["backlog.labs_amount"]  # C2's evidence
+    page = ledger_html(ledger(central, ["C3", "C2"]), claims, central, {}, report.claims)
+    assert "flips: partly supported if backlog.deals_after_backlog_date=exclude" in page
+    assert "robust: no single choice flips it" in page  # C2
+    assert "none found" in page and "&lt;b&gt;share&lt;/b&gt;" in page  # C2 has no counter-evidence; data escaped
+
+
+def test_spec_curve_draws_each_claims_shares(report):
+    from aicompute.present.robustness_charts import spec_curve, verdict_shares
+
+    shares = verdict_shares(report.claims).set_index(["claim", "verdict"])["share"]
+    assert shares[("C6", CANNOT_TELL)] == 0.5 and shares[("C3", PARTLY)] == 0.5
+    spec = spec_curve(report.claims, "title", "subtitle").to_dict()
+    assert spec["mark"]["type"] == "bar" and spec["encoding"]["x"]["stack"] == "zero"
