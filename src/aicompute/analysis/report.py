@@ -15,7 +15,8 @@ from typing import Any
 from aicompute import paths
 from aicompute.analysis import data
 from aicompute.analysis.records import Record
-from aicompute.analysis.robustness import ChapterRunner, normalise_choices
+from aicompute.analysis.robustness import ChapterRunner, GridReport, normalise_choices, robustness
+from aicompute.analysis.verdicts import Verdict
 
 CHAPTERS = ("backlog", "circular", "passthrough", "absorption")
 
@@ -96,3 +97,27 @@ def recompute(
         own = {t: tables[t] for t in runner.tables}
         out.update(runner.run(own, dict(params.get(name, {}))).records)
     return out
+
+
+def scenario_robustness(
+    scenario: str, claim_ids: Sequence[str] | None = None, notice: Callable[[str], None] = print
+) -> GridReport:
+    """The robustness grid centred on the parameters of ``scenario`` (what the summary shows beside the ledger).
+
+    Claims whose chapters have no ``run()`` yet are listed in ``skipped``. A scenario that cannot be reproduced from
+    a file (a build with ``-p`` overrides) is centred on the default parameters, with a notice.
+    """
+    chapter_runners = runners(notice=notice)
+    try:
+        overrides = scenario_overrides(scenario)
+    except FileNotFoundError as exc:
+        notice(f"{exc}; the grid is centred on the default parameters")
+        overrides = []
+    tables = tables_for(chapter_runners) if chapter_runners else {}
+    return robustness(chapter_runners, chapter_parameters(overrides), tables, claim_ids)
+
+
+def centre_disagreements(verdicts: Sequence[Verdict], grid: GridReport) -> list[str]:
+    """Claims whose verdict in the ledger differs from the grid's central verdict (they must agree: same records,
+    same rules; a difference means the build ran with parameters the grid did not reproduce)."""
+    return [v.claim_id for v in verdicts if v.claim_id in grid.claims and grid.claims[v.claim_id].central != v.verdict]
