@@ -46,12 +46,13 @@ def published() -> dict[str, Record]:
 
 
 def changed(records: dict[str, Record], **values) -> dict[str, Record]:
-    """The records with some values replaced: ``changed(r, backlog__combined_share=(38, 35))`` sets value and low."""
+    """The records with some values replaced: ``changed(r, backlog__combined_share=(38, 35, 41))`` sets value, low
+    and high."""
     out = dict(records)
     for name, new in values.items():
         key = name.replace("__", ".")
-        value, low = new if isinstance(new, tuple) else (new, None)
-        out[key] = dataclasses.replace(out[key], value=value, low=low, high=None)
+        value, low, high = (tuple(new) + (None,))[:3] if isinstance(new, tuple) else (new, None, None)
+        out[key] = dataclasses.replace(out[key], value=value, low=low, high=high)
     return out
 
 
@@ -128,17 +129,20 @@ CASES = [
     ("C10", dict(backlog__top_customer_share__nvidia=15, backlog__top_customer_share__coreweave=50), PARTLY),
     ("C10", dict(backlog__top_customer_share__nvidia=14.9, backlog__top_customer_share__coreweave=50), NOT_SUPPORTED),
     ("C10", dict(backlog__top_customer_share__nvidia=15, backlog__top_customer_share__coreweave=49.9), NOT_SUPPORTED),
-    # C11: depreciation share >= 50 supported, >= 33 partly.
-    ("C11", dict(absorption__depreciation_share=50), SUPPORTED),
-    ("C11", dict(absorption__depreciation_share=49.9), PARTLY),
+    # C11: low end of the depreciation share >= 50 supported; value >= 33 partly; else not.
+    ("C11", dict(absorption__depreciation_share=(55, 50)), SUPPORTED),
+    ("C11", dict(absorption__depreciation_share=(55, 49.9)), PARTLY),
+    ("C11", dict(absorption__depreciation_share=50), SUPPORTED),  # no range: the low end is the value
     ("C11", dict(absorption__depreciation_share=33), PARTLY),
     ("C11", dict(absorption__depreciation_share=32.9), NOT_SUPPORTED),
-    # C12 (start year 2026): cover >= 100 not; cover < 50 and payback more than 3 years out supported; else partly.
+    # C12 (start year 2026): cover >= 100 not; high end of cover < 100 and payback more than 3 years out supported;
+    # else partly.
     ("C12", dict(absorption__labs_cover=100, absorption__payback_year=2026), NOT_SUPPORTED),
-    ("C12", dict(absorption__labs_cover=49.9, absorption__payback_year=2030), SUPPORTED),
-    ("C12", dict(absorption__labs_cover=49.9, absorption__payback_year=2029), PARTLY),
-    ("C12", dict(absorption__labs_cover=50, absorption__payback_year=2030), PARTLY),
+    ("C12", dict(absorption__labs_cover=99.9, absorption__payback_year=2030), SUPPORTED),
+    ("C12", dict(absorption__labs_cover=99.9, absorption__payback_year=2029), PARTLY),
     ("C12", dict(absorption__labs_cover=20, absorption__payback_year="not by 2035"), SUPPORTED),
+    ("C12", dict(absorption__labs_cover=(60, 40, 100), absorption__payback_year=2030), PARTLY),
+    ("C12", dict(absorption__labs_cover=(60, 40, 99.9), absorption__payback_year=2030), SUPPORTED),
 ]
 
 

@@ -20,6 +20,7 @@ To change a rule, edit its declaration in :data:`RULES` (a threshold, a record k
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import warnings
 from collections.abc import Mapping, Sequence
@@ -509,6 +510,10 @@ EX_LAB_GROWTH = Value("backlog.ex_lab_growth", "the yearly growth of the clouds'
 LABS_COVER = Value(
     "absorption.labs_cover", "the share of what the capacity must earn a year that the labs' revenue covers"
 )
+LABS_COVER_HIGH = dataclasses.replace(LABS_COVER, statistic="high")
+DEPRECIATION_SHARE = Value(
+    "absorption.depreciation_share", "depreciation's share of the annual revenue the capacity must earn"
+)
 YEARS_TO_COVER = Minus(
     Value("absorption.payback_year", "the payback year", unit="year", text_as=math.inf),
     Value("absorption.start_year", "the start year", unit="year"),
@@ -700,13 +705,16 @@ RULES: dict[str, Rule] = {
         Rule(
             "C11",
             "absorption",
-            Ladder(
-                Value(
-                    "absorption.depreciation_share", "depreciation's share of the annual revenue the capacity must earn"
-                ),
-                supported_at=50,
-                partly_at=33,
+            # Proposal of the absorption chapter (research/rules/absorption.md): 'supported' only if depreciation is
+            # over half the requirement under every defensible choice (the low end of its range).
+            Steps(
+                (
+                    (Condition(dataclasses.replace(DEPRECIATION_SHARE, statistic="low"), ">=", 50), SUPPORTED),
+                    (Condition(DEPRECIATION_SHARE, ">=", 33), PARTLY),
+                )
             ),
+            context="Accounting lives only: economic lives shorter than accounting lives, and facilities that last "
+            "15–20+ years, are not in the data.",
             evidence=("absorption.capital",),
             watch="Changes in the hyperscalers' stated server lives.",
         ),
@@ -716,7 +724,8 @@ RULES: dict[str, Rule] = {
             Steps(
                 (
                     (Condition(LABS_COVER, ">=", 100), NOT_SUPPORTED),
-                    (AllOf((Condition(LABS_COVER, "<", 50), Condition(YEARS_TO_COVER, ">", 3))), SUPPORTED),
+                    # Proposal of the absorption chapter: no defensible choice covers it today (the high end).
+                    (AllOf((Condition(LABS_COVER_HIGH, "<", 100), Condition(YEARS_TO_COVER, ">", 3))), SUPPORTED),
                 ),
                 otherwise=PARTLY,
             ),
