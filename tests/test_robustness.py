@@ -239,3 +239,14 @@ def test_spec_curve_draws_each_claims_shares(report):
     assert shares[("C6", CANNOT_TELL)] == 0.5 and shares[("C3", PARTLY)] == 0.5
     spec = spec_curve(report.claims, "title", "subtitle").to_dict()
     assert spec["mark"]["type"] == "bar" and spec["encoding"]["x"]["stack"] == "zero"
+
+
+def test_settings_apply_to_every_grid_run_but_choices_still_vary():
+    seen = []
+
+    def recording(tables, params):
+        seen.append(dict(params))
+        return chapter_b(tables, params)
+
+    run_grids({"b": (recording, (), {"cut": [1, 2]})}, {"b": {"cut": 1, "draws": 1000}}, {}, {"b": {"draws": 0}})
+    assert seen == [{"cut": 1, "draws": 0}, {"cut": 2, "draws": 0}]

@@ -155,9 +155,16 @@ def factorial(choices: Mapping[str, Sequence[Any]], base: Mapping[str, Any]) -> 
 
 
 def run_chapter(
-    name: str, runner: ChapterRunner | tuple, base: Mapping[str, Any], tables: Mapping[str, Any]
+    name: str,
+    runner: ChapterRunner | tuple,
+    base: Mapping[str, Any],
+    tables: Mapping[str, Any],
+    settings: Mapping[str, Any] | None = None,
 ) -> ChapterGrid:
-    """Run one chapter over the factorial of its own choices and collect its records as columns."""
+    """Run one chapter over the factorial of its own choices and collect its records as columns.
+
+    ``settings`` are parameters for every grid run that change no record a rule reads (e.g. no Monte Carlo draws).
+    """
     runner = as_runner(runner)
     missing = [t for t in runner.tables if t not in tables]
     if missing:
@@ -165,7 +172,8 @@ def run_chapter(
     own_tables = {t: tables[t] for t in runner.tables}
     specs, central = factorial(runner.choices, base)
     start = time.perf_counter()
-    books: list[dict[str, Record]] = [dict(runner.run(own_tables, {**base, **spec}).records) for spec in specs]
+    fixed = dict(settings or {})
+    books: list[dict[str, Record]] = [dict(runner.run(own_tables, {**base, **fixed, **spec}).records) for spec in specs]
     seconds = time.perf_counter() - start
     return ChapterGrid(name, tuple(runner.choices), specs, central, Columns.from_records(books), seconds)
 
@@ -174,9 +182,14 @@ def run_grids(
     runners: Mapping[str, ChapterRunner | tuple],
     base_params: Mapping[str, Mapping[str, Any]],
     tables: Mapping[str, Any],
+    settings: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> dict[str, ChapterGrid]:
     """Every chapter over its own choices: ``{chapter: ChapterGrid}``."""
-    return {name: run_chapter(name, runner, base_params.get(name, {}), tables) for name, runner in runners.items()}
+    settings = settings or {}
+    return {
+        name: run_chapter(name, runner, base_params.get(name, {}), tables, settings.get(name))
+        for name, runner in runners.items()
+    }
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -296,10 +309,11 @@ def robustness(
     tables: Mapping[str, Any],
     claim_ids: Sequence[str] | None = None,
     rules: Mapping[str, Rule] = RULES,
+    settings: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> GridReport:
     """Run the chapters over their grids and evaluate the claims whose chapters all ran (others are skipped)."""
     start = time.perf_counter()
-    grids = run_grids(runners, base_params, tables)
+    grids = run_grids(runners, base_params, tables, settings)
     ran = time.perf_counter() - start
     wanted = list(claim_ids) if claim_ids is not None else list(rules)
     covered = [c for c in wanted if all(ch in grids for ch in rules[c].chapters())]
