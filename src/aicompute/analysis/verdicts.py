@@ -186,11 +186,12 @@ class Value:
 
 @dataclass(frozen=True)
 class Mean:
-    """The average of several records, over those that are available (not available only if none is)."""
+    """The average of several records, over those that are available (not available if fewer than ``at_least``)."""
 
     keys_: tuple[str, ...]
     says: str
     unit: str = "pct"
+    at_least: int = 1  # fewer available records than this: not available
 
     def keys(self) -> tuple[str, ...]:
         return self.keys_
@@ -199,7 +200,8 @@ class Mean:
         stacked = np.vstack([columns.column(key, "value")[0] for key in self.keys_])
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns are meant to give NaN
-            return np.nanmean(stacked, axis=0)
+            mean = np.nanmean(stacked, axis=0)
+        return np.where((~np.isnan(stacked)).sum(axis=0) >= self.at_least, mean, math.nan)
 
     def describe(self) -> str:
         return self.says
@@ -505,7 +507,8 @@ class Rule:
 
 
 # The records each rule reads. One line per threshold or key: change it there and the rule's text follows.
-BACKLOG_SHARE = Value("backlog.combined_share", "the two labs' share of the four clouds' combined backlog", "low")
+# The value, not the low end: the chapter's range is now the grid's spread, which the robustness column reports.
+BACKLOG_SHARE = Value("backlog.combined_share", "the two labs' share of the four clouds' combined backlog")
 EX_LAB_GROWTH = Value("backlog.ex_lab_growth", "the yearly growth of the clouds' backlog outside the two labs")
 LABS_COVER = Value(
     "absorption.labs_cover", "the share of what the capacity must earn a year that the labs' revenue covers"
@@ -530,7 +533,8 @@ RULES: dict[str, Rule] = {
             Ladder(
                 Mean(
                     tuple(f"backlog.labs_share.{p}" for p in BIG_THREE),
-                    "the labs' average share of the backlog at Microsoft, Amazon and Alphabet",
+                    "the labs' average share of the backlog at Microsoft, Amazon and Alphabet (two of three at least)",
+                    at_least=2,  # proposal of the backlog chapter (research/rules/backlog.md)
                 ),
                 partly_at=33,
                 otherwise=CANNOT_TELL,
