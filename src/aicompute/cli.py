@@ -1,4 +1,4 @@
-"""Command line: ``python -m aicompute build|validate|params``."""
+"""Command line: ``python -m aicompute build|validate|params|diff``."""
 
 from __future__ import annotations
 
@@ -45,6 +45,9 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("validate", help="check every table in data/ against data/datapackage.json")
     sub.add_parser("params", help="list each notebook's parameters, types and defaults")
+    from aicompute.build import diff
+
+    diff.add_parser(sub)
     return parser
 
 
@@ -71,6 +74,10 @@ def _overrides(args: argparse.Namespace) -> tuple[list, str]:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "diff":
+        from aicompute.build import diff
+
+        return diff.main(args)
     from aicompute.build.run import BuildOptions, NotebookFailed, build
     from aicompute.build.validate import DataValidationError
     from aicompute.manifest import ManifestError, ParameterError

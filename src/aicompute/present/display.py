@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+from pathlib import Path
 
 import pandas as pd
 from IPython.display import HTML, Markdown, display
@@ -71,33 +72,44 @@ def cards(records: list[Record], links: dict[str, str] | None = None) -> None:
     display(HTML(f'<div class="card-grid">{"".join(items)}</div>'))
 
 
-def ledger_html(verdicts: list, claims: pd.DataFrame, records: dict[str, Record], chapter_links: dict[str, str]) -> str:
-    """The claims ledger as an HTML table: claim, verdict badge, rule, evidence and counter-evidence from records."""
+def ledger_html(
+    verdicts: list,
+    claims: pd.DataFrame,
+    records: dict[str, Record],
+    chapter_links: dict[str, str],
+    robustness: dict | None = None,
+) -> str:
+    """The claims ledger as HTML (template ``fragments/ledger.html.j2``, autoescaped): claim, verdict and, for
+    'cannot tell', its reason; robustness across the grid of choices (``{claim: ClaimRobustness}``, from
+    :mod:`aicompute.analysis.robustness`); evidence and counter-evidence from records ("none found" when a rule has
+    none); the rule's text; the chapter."""
 
-    def evidence(keys: list[str]) -> str:
-        items = []
-        for key in keys:
-            record = records.get(key)
-            if record is not None:
-                items.append(f"{html.escape(record.label)}: <strong>{html.escape(record.text())}</strong>")
-        return "<br>".join(items) or "—"
+    def quoted(keys: list[str]) -> list[dict[str, str]]:
+        return [{"label": records[k].label, "text": records[k].text()} for k in keys if k in records]
 
     text = claims.set_index("claim_id")["claim"]
-    rows = []
-    for v in verdicts:
-        badge = v.verdict.replace(" ", "-")
-        link = chapter_links.get(v.chapter)
-        chapter = f'<a href="#{html.escape(link)}">{html.escape(v.chapter)}</a>' if link else html.escape(v.chapter)
-        rows.append(
-            f"<tr><td><strong>{html.escape(v.claim_id)}</strong></td>"
-            f"<td>{html.escape(str(text.get(v.claim_id, '')))}</td>"
-            f'<td><span class="verdict verdict-{badge}">{html.escape(v.verdict)}</span></td>'
-            f"<td>{evidence(v.evidence)}</td><td>{evidence(v.counter)}</td>"
-            f"<td><em>{html.escape(v.rule)}</em></td><td>{chapter}</td></tr>"
-        )
-    return (
-        "<table class='aicompute-table ledger'><thead><tr><th>claim</th><th>what it says</th><th>verdict</th>"
-        "<th>evidence</th><th>strongest counter-evidence</th><th>rule</th><th>chapter</th></tr></thead><tbody>"
-        + "".join(rows)
-        + "</tbody></table>"
-    )
+    rows = [
+        {
+            "claim_id": v.claim_id,
+            "claim": str(text.get(v.claim_id, "")),
+            "verdict": v.verdict,
+            "badge": v.verdict.replace(" ", "-"),
+            "reason": v.reason,
+            "robustness": robustness[v.claim_id].summary() if robustness and v.claim_id in robustness else "not tested",
+            "evidence": quoted(v.evidence),
+            "counter": quoted(v.counter),
+            "rule": v.rule,
+            "chapter": v.chapter,
+            "link": chapter_links.get(v.chapter),
+        }
+        for v in verdicts
+    ]
+    return _fragment("ledger.html.j2").render(rows=rows)
+
+
+def _fragment(name: str):
+    """A Jinja template from ``present/templates/fragments`` with autoescaping on."""
+    import jinja2
+
+    loader = jinja2.FileSystemLoader(Path(__file__).parent / "templates" / "fragments")
+    return jinja2.Environment(loader=loader, autoescape=True, keep_trailing_newline=False).get_template(name)

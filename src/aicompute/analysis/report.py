@@ -1,0 +1,127 @@
+"""The chapters as functions: the registry of chapter modules, the parameters they run with, and a full recompute.
+
+Each chapter module (``aicompute.analysis.<name>``) offers ``run(tables, params) -> ChapterResult``, ``TABLES``
+(the tables it reads) and ``CHOICES`` (``{parameter: [values]}``, its grid of defensible choices). A module without
+``run`` yet is skipped with a notice, so the registry works while chapters are being converted.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from types import ModuleType
+from typing import Any
+
+from aicompute import paths
+from aicompute.analysis import data
+from aicompute.analysis.records import Record
+from aicompute.analysis.robustness import ChapterRunner, GridReport, normalise_choices, robustness
+from aicompute.analysis.verdicts import Verdict
+
+CHAPTERS = ("backlog", "circular", "passthrough", "absorption")
+# Parameters of every robustness-grid run that change no record a verdict reads: the Monte Carlo records never feed
+# a rule (research/rules/absorption.md), so the grid runs without draws to stay within seconds.
+GRID_SETTINGS: dict[str, dict[str, Any]] = {"absorption": {"draws": 0}}
+
+
+def chapter_modules(names: Sequence[str] = CHAPTERS) -> dict[str, ModuleType]:
+    return {name: importlib.import_module(f"aicompute.analysis.{name}") for name in names}
+
+
+def runners(
+    modules: Mapping[str, Any] | None = None, notice: Callable[[str], None] = print
+) -> dict[str, ChapterRunner]:
+    """``{chapter: ChapterRunner}`` for every chapter module with a ``run``; the others are skipped with a notice.
+
+    A module whose ``CHOICES`` is not ``{parameter: [values]}`` runs at its central choices only (with a notice).
+    """
+    modules = chapter_modules() if modules is None else modules
+    out: dict[str, ChapterRunner] = {}
+    for name, module in modules.items():
+        run = getattr(module, "run", None)
+        if not callable(run):
+            notice(f"skipped chapter {name!r}: its module has no run(tables, params) yet")
+            continue
+        declared = getattr(module, "TABLES", None)
+        tables = tuple(_every_table() if declared is None else declared)
+        try:
+            choices = normalise_choices(getattr(module, "CHOICES", None))
+        except (TypeError, ValueError, AttributeError):
+            notice(f"chapter {name!r}: CHOICES is not {{parameter: [values]}}; its grid is the central case only")
+            choices = {}
+        out[name] = ChapterRunner(run, tables, choices)
+    return out
+
+
+def _every_table() -> list[str]:
+    return [entry["name"] for entry in data.descriptor()["resources"]]
+
+
+def scenario_overrides(scenario: str) -> list[tuple[str | None, str, Any]]:
+    """The parameter overrides of a named scenario (``scenarios/<name>.yaml``); none for 'default'."""
+    from aicompute.manifest import load_parameter_file
+
+    if scenario == "default":
+        return []
+    file = paths.SCENARIOS / f"{scenario}.yaml"
+    if not file.exists():
+        raise FileNotFoundError(
+            f"no scenario file scenarios/{scenario}.yaml to reproduce the parameters of {scenario!r}"
+        )
+    return load_parameter_file(file)
+
+
+def chapter_parameters(
+    overrides: Iterable[tuple[str | None, str, Any]] = (), names: Sequence[str] = CHAPTERS
+) -> dict[str, dict[str, Any]]:
+    """Each chapter's parameters as the build resolves them (manifest defaults, report-level ``as_of``,
+    overrides)."""
+    from aicompute.manifest import load_manifest, resolve_parameters
+
+    resolved = resolve_parameters(load_manifest(), list(overrides))
+    return {name: resolved.get(name, {}) for name in names}
+
+
+def tables_for(chapter_runners: Mapping[str, ChapterRunner]) -> dict[str, Any]:
+    """The tables the chapters read, each loaded once."""
+    names = sorted({t for runner in chapter_runners.values() for t in runner.tables})
+    return data.load_all(names)
+
+
+def recompute(
+    chapter_runners: Mapping[str, ChapterRunner],
+    params: Mapping[str, Mapping[str, Any]],
+    tables: Mapping[str, Any] | None = None,
+) -> dict[str, Record]:
+    """Every record of the given chapters, run once at their parameters."""
+    tables = tables_for(chapter_runners) if tables is None else tables
+    out: dict[str, Record] = {}
+    for name, runner in chapter_runners.items():
+        own = {t: tables[t] for t in runner.tables}
+        out.update(runner.run(own, dict(params.get(name, {}))).records)
+    return out
+
+
+def scenario_robustness(
+    scenario: str, claim_ids: Sequence[str] | None = None, notice: Callable[[str], None] = print
+) -> GridReport:
+    """The robustness grid centred on the parameters of ``scenario`` (what the summary shows beside the ledger).
+
+    Claims whose chapters have no ``run()`` yet are listed in ``skipped``. A scenario that cannot be reproduced from
+    a file (a build with ``-p`` overrides) is centred on the default parameters, with a notice.
+    """
+    chapter_runners = runners(notice=notice)
+    try:
+        overrides = scenario_overrides(scenario)
+    except FileNotFoundError as exc:
+        notice(f"{exc}; the grid is centred on the default parameters")
+        overrides = []
+    tables = tables_for(chapter_runners) if chapter_runners else {}
+    settings = {name: GRID_SETTINGS[name] for name in chapter_runners if name in GRID_SETTINGS}
+    return robustness(chapter_runners, chapter_parameters(overrides), tables, claim_ids, settings=settings)
+
+
+def centre_disagreements(verdicts: Sequence[Verdict], grid: GridReport) -> list[str]:
+    """Claims whose verdict in the ledger differs from the grid's central verdict (they must agree: same records,
+    same rules; a difference means the build ran with parameters the grid did not reproduce)."""
+    return [v.claim_id for v in verdicts if v.claim_id in grid.claims and grid.claims[v.claim_id].central != v.verdict]
