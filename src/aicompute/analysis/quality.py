@@ -13,6 +13,7 @@ both), so they are reported side by side and reconciled, never added.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,7 +37,8 @@ TIERS: dict[str, str] = {
 }
 # A binding contract before its payer's means are weighed; split into the first two tiers by revenue coverage.
 BINDING = "binding"
-TABLES = ("backlog", "backlog_attribution", "compute_deals", "equity_investments", "lab_financials", "demand_quality")
+# The backlog chapter's tables (its split of each provider's backlog is the starting point) and this chapter's own.
+TABLES = tuple(dict.fromkeys((*bk.TABLES, "equity_investments", "demand_quality")))
 QUALITY_PROVIDERS = ("Microsoft", "Oracle", "Alphabet", "Amazon")
 FUNDED_BY = ("revenue", "revenue_and_raised")
 
@@ -45,6 +47,7 @@ FUNDED_BY = ("revenue", "revenue_and_raised")
 # choice (``other_customers_tier`` is a parameter for a reader's own scenario, not a defensible default).
 CHOICES: dict[str, tuple] = {
     "estimate": ("central", "low", "high"),
+    "deals_after_backlog_date": ("include", "exclude"),
     "funded_by": ("revenue", "revenue_and_raised"),
     "short_notice_days": (180.0, 90.0, 365.0),
     "contract_years": (5.0, 3.0, 8.0),
@@ -54,6 +57,7 @@ CHOICES: dict[str, tuple] = {
 DEFAULTS: dict = {
     "as_of": "2026-06-30",
     "estimate": "central",
+    "deals_after_backlog_date": "include",
     "other_customers_tier": "not_disclosed",
     "funded_by": "revenue",
     "short_notice_days": 180.0,
@@ -357,40 +361,42 @@ def check_params(params: dict) -> dict:
     unknown = sorted(set(params) - set(DEFAULTS))
     if unknown:
         raise ValueError(f"unknown parameter(s) {unknown}; the quality chapter takes {sorted(DEFAULTS)}")
-    if merged["estimate"] not in bk.CHOICES:
-        raise ValueError(f"estimate must be one of {bk.CHOICES}, got {merged['estimate']!r}")
+    if merged["estimate"] not in bk.ESTIMATES:
+        raise ValueError(f"estimate must be one of {bk.ESTIMATES}, got {merged['estimate']!r}")
+    bk.check_option("deals_after_backlog_date", merged["deals_after_backlog_date"])
     for name in ("short_notice_days", "contract_years", "horizon_years"):
         if float(merged[name]) <= 0:
             raise ValueError(f"{name} must be positive, got {merged[name]}")
     return merged
 
 
-def backlog_split(tables: dict[str, pd.DataFrame], as_of: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The four providers' latest backlog and the labs' estimated parts (the backlog chapter's central rules)."""
-    series = bk.backlog_series(tables["backlog"])
-    _, _, ranges = bk.split_at(
-        series,
-        tables["backlog_attribution"],
-        as_of,
-        list(QUALITY_PROVIDERS),
-        include_commitment_amounts=True,
-        include_undated=False,
-        estimator="",
-    )
-    return series, ranges
+def backlog_ranges(tables: dict[str, pd.DataFrame], as_of: str, deals_after_backlog_date: str) -> pd.DataFrame:
+    """The labs' estimated parts of the four providers' latest backlog, low/central/high, as the backlog chapter
+    computes them (its own run, at its defaults but for the analysis date and the deal-timing choice)."""
+    params = {"as_of": as_of, "providers": list(QUALITY_PROVIDERS)}
+    params["deals_after_backlog_date"] = deals_after_backlog_date
+    return bk.run({name: tables[name] for name in bk.TABLES}, params).frames["ranges"]
 
 
 def evaluate(
-    ranges: pd.DataFrame, commitments: pd.DataFrame, financials: pd.DataFrame, params: dict, memo: dict | None = None
+    ranges: Callable[[str], pd.DataFrame],
+    commitments: pd.DataFrame,
+    financials: pd.DataFrame,
+    params: dict,
+    memo: dict | None = None,
 ) -> dict:
     """The two ladders under one set of choices (the cheap part of :func:`run`, repeated over the choice grid).
 
-    ``memo`` keeps the split per estimate and the coverage per funding choice across calls, so a grid stays fast.
+    ``ranges(deals_after_backlog_date)`` gives the backlog chapter's split; ``memo`` keeps it, the split per estimate
+    and the coverage per funding choice across calls, so a grid stays fast.
     """
     memo = {} if memo is None else memo
-    split_key = ("split", params["estimate"])
+    timing = params["deals_after_backlog_date"]
+    if ("ranges", timing) not in memo:
+        memo[("ranges", timing)] = ranges(timing)
+    split_key = ("split", params["estimate"], timing)
     if split_key not in memo:
-        memo[split_key] = bk.snapshot_split(ranges, params["estimate"], 0.0)
+        memo[split_key] = bk.snapshot_split(memo[("ranges", timing)], params["estimate"], 0.0)
     split = memo[split_key]
     cover_key = ("coverage", params["funded_by"], float(params["contract_years"]), float(params["horizon_years"]))
     if cover_key not in memo:
@@ -406,7 +412,7 @@ def evaluate(
     cover = dict(zip(coverage["lab"], coverage["coverage"], strict=True))
     items = backlog_items(
         split,
-        ranges,
+        memo[("ranges", timing)],
         commitments,
         other_customers_tier=params["other_customers_tier"],
         short_notice_days=float(params["short_notice_days"]),
@@ -435,7 +441,9 @@ def run(tables: dict[str, pd.DataFrame], params: dict) -> ChapterResult:
     book = RecordBook("quality")
     quality = tables["demand_quality"]
     financials = tables["lab_financials"]
-    _, ranges = backlog_split(tables, as_of)
+    def ranges(timing: str) -> pd.DataFrame:
+        return backlog_ranges(tables, as_of, timing)
+
     commitments = lab_commitments(tables, as_of)
     memo: dict = {}
     central = evaluate(ranges, commitments, financials, params, memo)
@@ -451,7 +459,7 @@ def run(tables: dict[str, pd.DataFrame], params: dict) -> ChapterResult:
 
     backlog_ladder = central["backlog_ladder"]
     total = float(backlog_ladder["amount"].sum())
-    sources = sorted({*ranges.get("sources", pd.Series(dtype=str)).dropna()} | set(quality["source_id"]))
+    sources = sorted(set(commitments["sources"]) | set(quality["source_id"]))
     book.record(
         "backlog_total",
         total,
