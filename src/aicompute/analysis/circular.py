@@ -11,6 +11,8 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
+from aicompute.analysis.labs import latest_figure
+from aicompute.analysis.records import ChapterResult, RecordBook
 from aicompute.analysis.vocabulary import LABS
 
 EDGE_TYPES = ("equity", "cloud_capacity", "chips", "datacenter_lease", "other")
@@ -272,3 +274,246 @@ def edge_segments(edges: pd.DataFrame, nodes: pd.DataFrame, offset: float = 0.02
         nx_, ny_ = -dy / length * offset, dx / length * offset
         rows.append({**e.to_dict(), "x": x1 + nx_, "y": y1 + ny_, "x2": x2 + nx_, "y2": y2 + ny_})
     return pd.DataFrame(rows)
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# The chapter as one function: tables and parameters in, records and chart frames out.
+
+TABLES = ("equity_investments", "compute_deals", "lab_financials")
+PARAMS = ("statuses", "edge_types", "as_of", "include_conditional")
+RECENT_FROM = pd.Timestamp("2025-07-01")  # "from July 2025 on": the start of the wave the chapter dates
+
+
+def check_params(params: dict) -> dict:
+    """The chapter's parameters, checked: every name known and present, statuses and types from the vocabulary."""
+    unknown = sorted(set(params) - set(PARAMS))
+    missing = sorted(set(PARAMS) - set(params))
+    if unknown or missing:
+        raise ValueError(f"circular parameters: unknown {unknown}, missing {missing}; expected {list(PARAMS)}")
+    bad = sorted(set(params["statuses"]) - set(STATUSES)) + sorted(set(params["edge_types"]) - set(EDGE_TYPES))
+    if bad:
+        raise ValueError(f"unknown status or edge type {bad}; statuses: {STATUSES}; types: {EDGE_TYPES}")
+    try:
+        as_of = pd.Timestamp(params["as_of"])
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"as_of must be a date (YYYY-MM-DD), got {params['as_of']!r}") from err
+    if pd.isna(as_of):
+        raise ValueError(f"as_of must be a date (YYYY-MM-DD), got {params['as_of']!r}")
+    return {**params, "as_of": as_of}
+
+
+def counted_statuses(statuses, include_conditional: bool) -> list[str]:
+    """The statuses that count: ``include_conditional=False`` drops conditional even if listed."""
+    return [s for s in statuses if include_conditional or s != "conditional"]
+
+
+def lab_spending(edges: pd.DataFrame) -> pd.DataFrame:
+    """The labs' compute commitments (every non-equity edge a lab pays)."""
+    return edges[edges["payer"].isin(LABS) & (edges["type"] != "equity")]
+
+
+def owed_to_own_investors(edges: pd.DataFrame) -> pd.Series:
+    """For each of the labs' compute commitments: is the seller also an investor in that same lab?"""
+    investors = edges[edges["type"] == "equity"].groupby("payee")["payer"].apply(set)
+    spend = lab_spending(edges)
+    return pd.Series(
+        [row.payee in investors.get(row.payer, set()) for row in spend.itertuples()], index=spend.index, dtype=bool
+    )
+
+
+def share_owed_to_own_investors(edges: pd.DataFrame) -> float:
+    """Percent of the labs' valued compute commitments owed to companies that also invested in the same lab."""
+    spend = lab_spending(edges)
+    total = spend["amount"].sum()
+    if not total:
+        return float("nan")
+    return float(100 * spend.loc[owed_to_own_investors(edges), "amount"].sum() / total)
+
+
+def share_announced_since(edges: pd.DataFrame, start: pd.Timestamp) -> float:
+    """Percent of the counted dollars (edges with an amount) announced on or after ``start``."""
+    total = edges["amount"].sum()
+    return float(100 * edges.loc[edges["date"] >= start, "amount"].sum() / total) if total else float("nan")
+
+
+def round_trip_bars(trips: pd.DataFrame) -> pd.DataFrame:
+    """Long frame for the round-trip chart: each pair with an investment, its equity and the spend committed back."""
+    frame = trips[trips["invested"] > 0].copy()
+    frame["pair"] = frame["investor"] + " → " + frame["lab"]
+    long = frame.melt(
+        id_vars=["pair", "investor", "lab", "ratio"],
+        value_vars=["invested", "spend_committed"],
+        var_name="flow",
+        value_name="usd_bn",
+    )
+    long["flow"] = long["flow"].map({"invested": "equity invested", "spend_committed": "lab's spend committed back"})
+    long["low"] = long["usd_bn"]
+    long["high"] = long["usd_bn"]
+    return long
+
+
+def lab_figures(fin: pd.DataFrame, metric: str, as_of: pd.Timestamp) -> tuple[dict[str, float], list[str]]:
+    """Each lab's latest ``metric`` on or before ``as_of`` (NaN where none), and the sources used."""
+    values, sources = {}, []
+    for lab in LABS:
+        row = latest_figure(fin, lab, metric, as_of)
+        values[lab] = float(row["value"]) if row is not None else float("nan")
+        if row is not None:
+            sources.append(row["source_id"])
+    return values, sources
+
+
+def edge_table(edges: pd.DataFrame) -> pd.DataFrame:
+    """The counted edges as the chapter's table shows them, by payer and date."""
+    columns = [
+        "payer",
+        "payee",
+        "type",
+        "status",
+        "date",
+        "amount_low",
+        "amount_high",
+        "n_reports",
+        "sources",
+        "detail",
+    ]
+    return edges[columns].sort_values(["payer", "date"])
+
+
+def colossus_rows(deals: pd.DataFrame) -> pd.DataFrame:
+    """Every row of Anthropic's use of xAI/SpaceX's Colossus capacity (counted or not: the case study reads all)."""
+    seller = deals["seller"].map(canonical)
+    return deals[(deals["buyer"] == "Anthropic") & (seller == "SpaceX (xAI)")]
+
+
+def run(tables: dict[str, pd.DataFrame], params: dict) -> ChapterResult:
+    """Chapter 2: every recorded number and every frame its charts and tables draw."""
+    p = check_params(params)
+    equity, deals, fin = (tables[name] for name in TABLES)
+    statuses = counted_statuses(p["statuses"], p["include_conditional"])
+    book = RecordBook("circular")
+    all_edges = dedupe(edges_from_tables(equity[equity["counted"]], deals[deals["counted"]]))
+    edges = filter_edges(all_edges, statuses=statuses, types=p["edge_types"], cutoff=p["as_of"])
+    frames = {"statuses": statuses, "edges": edges, "all_edges": all_edges, "edge_table": edge_table(edges)}
+    frames["counts"] = pd.DataFrame(
+        {
+            "step": [
+                "reported rows",
+                "after merging reports of the same deal",
+                "after the status, type and date filters",
+            ],
+            "edges": [int(equity["counted"].sum() + deals["counted"].sum()), len(all_edges), len(edges)],
+        }
+    )
+    dropped = all_edges[~all_edges.index.isin(edges.index)]
+    frames["dropped"] = dropped.groupby("status").size().rename("edges left out").reset_index()
+    _record_graph(book, frames, edges)
+    _record_round_trips(book, frames, edges)
+    _record_timing(book, frames, edges)
+    _record_dependence(book, frames, edges, fin, p["as_of"])
+    _record_colossus(book, frames, deals)
+    return ChapterResult(book, frames)
+
+
+def _record_graph(book: RecordBook, frames: dict, edges: pd.DataFrame) -> None:
+    nodes = layout(edges)
+    frames["nodes"], frames["segments"] = nodes, edge_segments(edges, nodes)
+    lab_in = edges[edges["payee"].isin(LABS) & (edges["type"] == "equity")]["amount"].sum()
+    book.record(
+        "equity_into_labs",
+        lab_in,
+        unit="usd_bn",
+        label="Equity into OpenAI and Anthropic (edges counted)",
+        sources=edges["sources"],
+        chart="deal-graph",
+    )
+    book.record(
+        "lab_compute_commitments",
+        lab_spending(edges)["amount"].sum(),
+        unit="usd_bn",
+        label="OpenAI's and Anthropic's compute commitments with a disclosed value (edges counted)",
+        sources=edges["sources"],
+        chart="deal-graph",
+    )
+
+
+def _record_round_trips(book: RecordBook, frames: dict, edges: pd.DataFrame) -> None:
+    trips = round_trips(edges)
+    total = round_trip_total(trips)
+    frames["trips"], frames["trip_bars"] = trips, round_trip_bars(trips)
+    frames["no_trip"] = trips[~trips["round_trip"]]
+    book.record(
+        "round_trip_ratio",
+        total["ratio"],
+        unit="ratio",
+        chart="round-trips",
+        label="Compute commitments to investors ÷ their equity, pairs with both",
+        sources=edges["sources"],
+    )
+    book.record("round_trip_pairs", total["pairs"], unit="count", label="Investor–lab pairs with a round trip")
+    book.record(
+        "spend_to_own_investors",
+        share_owed_to_own_investors(edges),
+        unit="pct",
+        label="Share of the labs' valued compute commitments owed to their own investors",
+    )
+
+
+def _record_timing(book: RecordBook, frames: dict, edges: pd.DataFrame) -> None:
+    frames["cumulative"] = cumulative_by_quarter(edges)
+    book.record(
+        "share_since_mid_2025",
+        share_announced_since(edges, RECENT_FROM),
+        unit="pct",
+        chart="over-time",
+        label="Share of counted dollars announced from July 2025 on",
+    )
+
+
+def _record_dependence(book: RecordBook, frames: dict, edges: pd.DataFrame, fin: pd.DataFrame, as_of) -> None:
+    revenue, rev_sources = lab_figures(fin, "revenue_run_rate", as_of)
+    raised, cap_sources = lab_figures(fin, "capital_raised_total", as_of)
+    sources = rev_sources + cap_sources
+    dep = financing_dependence(edges, revenue, raised)
+    frames["dependence"] = dep
+    frames["stated_commitments"] = fin[fin["metric"] == "compute_commitments_total"]
+    for _, r in dep.iterrows():
+        book.record(
+            f"years_of_revenue.{r['lab'].lower()}",
+            r["years_of_revenue"],
+            unit="years",
+            sources=sources,
+            label=f"{r['lab']}'s disclosed compute commitments in years of its current revenue run-rate",
+        )
+
+
+def _record_colossus(book: RecordBook, frames: dict, deals: pd.DataFrame) -> None:
+    colossus = colossus_rows(deals)
+    frames["colossus"] = colossus
+    book.record(
+        "colossus1_gw",
+        float(colossus["capacity_gw"].max()),
+        unit="gw",
+        label="Colossus-1 capacity taken over by Anthropic",
+        sources=colossus["source_id"],
+    )
+    priced = colossus.dropna(subset=["value_low_usd_bn"])
+    low, high = float(priced["value_low_usd_bn"].min()), float(priced["value_high_usd_bn"].max())
+    book.record(
+        "colossus1_price_per_year",
+        (low + high) / 2,
+        low=low,
+        high=high,
+        unit="usd_bn",
+        label="Reported (unconfirmed) price of Anthropic's Colossus capacity, per year",
+        sources=priced["source_id"],
+    )
+    term = colossus.dropna(subset=["duration_years"])
+    term = term[term["value_low_usd_bn"].isna() & term["value_high_usd_bn"].isna()]
+    book.record(
+        "colossus1_lease_months",
+        float(term["duration_years"].min()) * 12,
+        unit="count",
+        label="Length of the Colossus lease in months, according to Elon Musk",
+        sources=term["source_id"],
+    )

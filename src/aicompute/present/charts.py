@@ -327,6 +327,23 @@ def cumulative_chart(frame: pd.DataFrame, title: str, subtitle: str) -> alt.Char
     )
 
 
+def round_trip_chart(frame: pd.DataFrame, title: str, subtitle: str) -> alt.LayerChart:
+    """Each investor–lab pair: equity invested beside the lab's spend committed back (bars side by side)."""
+    return range_bars(
+        frame,
+        label="pair",
+        value="usd_bn",
+        low="low",
+        high="high",
+        color_field="flow",
+        colors={"equity invested": "#1f78b4", "lab's spend committed back": "#d95f02"},
+        x_title="USD bn",
+        tooltip=["pair:N", "flow:N", "usd_bn:Q", "ratio:Q"],
+        title=title,
+        subtitle=subtitle,
+    ).encode(yOffset="flow:N")
+
+
 # ---------------------------------------------------------------------------------------------------------------------
 # Chapter 3: pass-through
 
