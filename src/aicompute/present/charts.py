@@ -369,6 +369,23 @@ def waterfall_chart(frame: pd.DataFrame, title: str, subtitle: str) -> alt.Chart
     )
 
 
+def app_margin_chart(frame: pd.DataFrame, title: str, subtitle: str) -> alt.LayerChart:
+    """Each application's latest reported gross margin, negative ones in red."""
+    return range_bars(
+        frame,
+        label="company",
+        value="gross_margin_pct",
+        low="low",
+        high="high",
+        color_field="sign",
+        colors={"negative": "#cf222e", "positive": "#1b9e77"},
+        x_title="Gross margin (%)",
+        tooltip=["company:N", "gross_margin_pct:Q", "gross_margin_basis:N", "sources:N"],
+        title=title,
+        subtitle=subtitle,
+    )
+
+
 # ---------------------------------------------------------------------------------------------------------------------
 # Chapter 4: absorption
 
