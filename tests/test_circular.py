@@ -489,3 +489,49 @@ def test_run_requires_every_param():
     del params["as_of"]
     with pytest.raises(ValueError, match="missing \\['as_of'\\]"):
         cc.run(small_world(), params)
+
+
+def test_a_value_keeps_its_own_status():
+    # Oracle's case: a binding contract disclosed without a value, and a press report of 300 that is unconfirmed.
+    # The 300 is only reported: the group is 'reported', not 'committed'.
+    deals = deal_rows(
+        [
+            (
+                "o-a",
+                "o",
+                "OpenAI",
+                "Oracle",
+                "cloud_capacity",
+                300,
+                None,
+                None,
+                "2025-09-10",
+                "reported_unconfirmed",
+                "",
+                "press",
+            ),
+            (
+                "o-b",
+                "o",
+                "OpenAI",
+                "Oracle",
+                "cloud_capacity",
+                None,
+                None,
+                None,
+                "2025-07-22",
+                "binding_contract",
+                "",
+                "company",
+            ),
+        ]
+    )
+    edge = cc.dedupe(cc.edges_from_tables(equity_rows([]), deals)).iloc[0]
+    assert (edge["status"], edge["amount"]) == ("reported", 300)
+    # Confirmed-only counting leaves it out; a group with no value at all takes the binding status.
+    strict = cc.filter_edges(
+        cc.dedupe(cc.edges_from_tables(equity_rows([]), deals)), statuses=["committed"], types=["cloud_capacity"]
+    )
+    assert strict.empty
+    unpriced = cc.dedupe(cc.edges_from_tables(equity_rows([]), deals.iloc[[1]]))
+    assert unpriced.iloc[0]["status"] == "committed"

@@ -121,17 +121,32 @@ def filter_edges(
     return edges[keep].copy()
 
 
+def group_status(rows: pd.DataFrame) -> str:
+    """The status of one deal group: the most confirmed status among the reports that carry an amount.
+
+    A binding contract disclosed without a value does not confirm a value reported elsewhere (Oracle's $300bn,
+    Alphabet–Anthropic's $200bn). Only a group with no amount at all takes its status from every report. Either way a
+    report calling the deal superseded wins (:data:`STATUS_PRECEDENCE`).
+    """
+    statuses = set(rows["status"])
+    if "superseded" in statuses:
+        return "superseded"
+    valued = rows[rows["amount_low"].notna() | rows["amount_high"].notna()]
+    pool = set(valued["status"]) if not valued.empty else statuses
+    return next(st for st in (*STATUS_PRECEDENCE, *sorted(pool)) if st in pool)
+
+
 def dedupe(edges: pd.DataFrame) -> pd.DataFrame:
     """One edge per deal ``group``: the spread of the sources' amounts as low–high, the midpoint as central.
 
     Rows of a group without an amount do not pull the range down; a group with no amount at all stays NaN. The
-    group's status follows :data:`STATUS_PRECEDENCE`. Run this before filtering by status, so that a deal confirmed
-    by one report and priced by another keeps its price.
+    group's status is :func:`group_status`: a value keeps its own status, so a price only reported in the press stays
+    'reported' even when another report confirms the deal without a price. Run this before filtering by status.
     """
     out = []
     for group, rows in edges.groupby("group", sort=True):
         first = rows.sort_values("date").iloc[0]
-        status = next(st for st in (*STATUS_PRECEDENCE, *rows["status"]) if st in set(rows["status"]))
+        status = group_status(rows)
         low = rows["amount_low"].min()
         high = rows["amount_high"].max()
         out.append(
