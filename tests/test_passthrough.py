@@ -129,6 +129,7 @@ def small_tables() -> dict[str, pd.DataFrame]:
 
 def params(**changes) -> dict:
     base = {
+        "as_of": "2026-06-30",
         "app_gross_margin_pct": None,
         "model_gross_margin_pct": None,
         "model_share_of_app_cost_pct": 80.0,
@@ -178,3 +179,13 @@ def test_run_uses_a_set_margin_over_the_median():
 def test_run_rejects_bad_params(changes, message):
     with pytest.raises(ValueError, match=message):
         pt.run(small_tables(), params(**changes))
+
+
+def test_run_ignores_figures_after_as_of():
+    tables = small_tables()
+    later = tables["application_layer"].iloc[[1]].assign(as_of=pd.Timestamp("2026-09-30"), value=-90.0)
+    tables["application_layer"] = pd.concat([tables["application_layer"], later], ignore_index=True)
+    # By 2026-06-30 B's margin is still 30: the median stays 30. Moving as_of past September makes B -90:
+    # margins (-10, -90, 50) -> median -10.
+    assert pt.run(tables, params())["app_gross_margin_used"].value == 30
+    assert pt.run(tables, params(as_of="2026-12-31"))["app_gross_margin_used"].value == -10

@@ -395,10 +395,11 @@ def edge_table(edges: pd.DataFrame) -> pd.DataFrame:
     return edges[columns].sort_values(["payer", "date"])
 
 
-def colossus_rows(deals: pd.DataFrame) -> pd.DataFrame:
-    """Every row of Anthropic's use of xAI/SpaceX's Colossus capacity (counted or not: the case study reads all)."""
+def colossus_rows(deals: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+    """Every row of Anthropic's use of xAI/SpaceX's Colossus capacity announced by ``as_of`` (counted or not: the
+    case study reads the estimates too)."""
     seller = deals["seller"].map(canonical)
-    return deals[(deals["buyer"] == "Anthropic") & (seller == "SpaceX (xAI)")]
+    return deals[(deals["buyer"] == "Anthropic") & (seller == "SpaceX (xAI)") & (deals["announced"] <= as_of)]
 
 
 def run(tables: dict[str, pd.DataFrame], params: dict) -> ChapterResult:
@@ -426,7 +427,7 @@ def run(tables: dict[str, pd.DataFrame], params: dict) -> ChapterResult:
     _record_round_trips(book, frames, edges)
     _record_timing(book, frames, edges)
     _record_dependence(book, frames, edges, fin, p["as_of"])
-    _record_colossus(book, frames, deals)
+    _record_colossus(book, frames, deals, p["as_of"])
     return ChapterResult(book, frames)
 
 
@@ -502,8 +503,8 @@ def _record_dependence(book: RecordBook, frames: dict, edges: pd.DataFrame, fin:
         )
 
 
-def _record_colossus(book: RecordBook, frames: dict, deals: pd.DataFrame) -> None:
-    colossus = colossus_rows(deals)
+def _record_colossus(book: RecordBook, frames: dict, deals: pd.DataFrame, as_of: pd.Timestamp) -> None:
+    colossus = colossus_rows(deals, as_of)
     frames["colossus"] = colossus
     book.record(
         "colossus1_gw",

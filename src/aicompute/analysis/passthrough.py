@@ -182,6 +182,7 @@ def real_cases(app: pd.DataFrame, companies: list[str]) -> pd.DataFrame:
 
 TABLES = ("application_layer", "lab_financials")
 PARAMS = (
+    "as_of",
     "app_gross_margin_pct",
     "model_gross_margin_pct",
     "model_share_of_app_cost_pct",
@@ -206,7 +207,13 @@ def check_params(params: dict) -> dict:
     missing = sorted(set(PARAMS) - set(params))
     if unknown or missing:
         raise ValueError(f"passthrough parameters: unknown {unknown}, missing {missing}; expected {list(PARAMS)}")
-    for name in PARAMS[:-1]:
+    try:
+        as_of = pd.Timestamp(params["as_of"])
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"as_of must be a date (YYYY-MM-DD), got {params['as_of']!r}") from err
+    if pd.isna(as_of):
+        raise ValueError(f"as_of must be a date (YYYY-MM-DD), got {params['as_of']!r}")
+    for name in PARAMS[1:-1]:
         value = params[name]
         optional = name in ("app_gross_margin_pct", "model_gross_margin_pct")
         if (value is None and not optional) or (value is not None and not isinstance(value, int | float)):
@@ -218,7 +225,12 @@ def check_params(params: dict) -> dict:
         raise ValueError(f"target_gross_margin_pct must be at most 100 percent, got {target}")
     if isinstance(params["cases"], str) or not all(isinstance(c, str) for c in params["cases"]):
         raise ValueError(f"cases must be a list of company names, got {params['cases']!r}")
-    return params
+    return {**params, "as_of": as_of}
+
+
+def up_to(frame: pd.DataFrame, column: str, as_of: pd.Timestamp) -> pd.DataFrame:
+    """Rows describing a date on or before ``as_of`` (undated rows stay: they are shown, never quoted as latest)."""
+    return frame[frame[column].isna() | (frame[column] <= as_of)]
 
 
 def lab_gross_margins(fin: pd.DataFrame, year: int = 2025) -> pd.DataFrame:
@@ -252,7 +264,10 @@ def sensitivity_ranges(app_margins: pd.DataFrame, lab_margins: pd.DataFrame) -> 
 def run(tables: dict[str, pd.DataFrame], params: dict) -> ChapterResult:
     """Chapter 3: every recorded number and every frame its charts and tables draw."""
     p = check_params(params)
-    app, fin = (tables[name] for name in TABLES)
+    app, fin = (
+        up_to(tables["application_layer"], "as_of", p["as_of"]),
+        up_to(tables["lab_financials"], "period_end", p["as_of"]),
+    )
     book = RecordBook("passthrough")
     app_margins, lab_margins = latest_by_company(app, "gross_margin"), lab_gross_margins(fin)
     app_margin = p["app_gross_margin_pct"]
