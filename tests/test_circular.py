@@ -402,6 +402,34 @@ def small_world() -> dict[str, pd.DataFrame]:
                 "press_reported",
                 "s-f4",
             ),
+            # A restatement of Anthropic's April run-rate net of partners' share: 24 of a gross 30 (factor 0.8).
+            (
+                "Anthropic",
+                "revenue_run_rate",
+                "Apr (restated)",
+                "2026-04-13",
+                24,
+                None,
+                None,
+                "usd_bn",
+                "Anthropic run-rate restated net of cloud-reseller share",
+                "press_reported",
+                "s-f6",
+            ),
+            # OpenAI pays Microsoft 20% of its revenue: gross = net / 0.8.
+            (
+                "OpenAI",
+                "other",
+                "to 2030",
+                "2025-12-31",
+                20,
+                None,
+                None,
+                "pct",
+                "Share of OpenAI revenue paid to Microsoft",
+                "press_reported",
+                "s-f7",
+            ),
             (
                 "Anthropic",
                 "capital_raised_total",
@@ -429,6 +457,8 @@ def default_params(**changes) -> dict:
         "edge_types": ["equity", "cloud_capacity", "chips", "datacenter_lease"],
         "as_of": "2026-06-30",
         "include_conditional": True,
+        "default_duration_years": 5.0,
+        "revenue_basis": "net",
     }
     return {**params, **changes}
 
@@ -446,9 +476,19 @@ def test_run_hand_worked():
     assert value["spend_to_own_investors"] == pytest.approx(100 * 70 / 120, rel=1e-5)
     # Announced from July 2025: 8 + 20 + 50 + 40 = 118 of 158.
     assert value["share_since_mid_2025"] == pytest.approx(100 * 118 / 158, rel=1e-5)
-    # OpenAI's August run-rate is after the analysis date: 80 / 20; Anthropic 40 / 30.
-    assert value["years_of_revenue.openai"] == pytest.approx(4.0)
-    assert value["years_of_revenue.anthropic"] == pytest.approx(40 / 30, rel=1e-5)
+    # Net revenue: OpenAI's February 20 (August is after the analysis date); Anthropic's gross 30 x 0.8 = 24.
+    assert (value["revenue_used.openai"], value["revenue_used.anthropic"]) == (20, 24)
+    assert value["years_of_revenue.openai"] == pytest.approx(4.0)  # stock vs flow: 80 / 20
+    assert value["years_of_revenue.anthropic"] == pytest.approx(40 / 24, rel=1e-5)
+    # No durations disclosed: the default 5 years. OpenAI pays (30 + 50) / 5 = 16 a year, 80% of 20;
+    # Anthropic 40 / 5 = 8 a year, a third of 24.
+    assert value["annual_payments.openai"] == pytest.approx(16)
+    assert value["payments_to_revenue.openai"] == pytest.approx(80)
+    assert value["payments_to_revenue.anthropic"] == pytest.approx(100 / 3, rel=1e-5)
+    # Money in from investors that sell (10 + 8) against money out to them (30 + 40): equity covers 18 / 70.
+    assert (value["investor_money_in"], value["investor_money_out"]) == (18, 70)
+    assert value["equity_covers_investor_payments"] == pytest.approx(100 * 18 / 70, rel=1e-5)
+    assert value["investor_payments_per_year"] == pytest.approx(14)
     assert value["colossus1_gw"] == 0.3
     price = result["colossus1_price_per_year"]
     assert (price.value, price.low, price.high) == (3.5, 3.0, 4.0)
@@ -464,7 +504,7 @@ def test_run_frames_feed_the_charts():
 
 
 def test_run_as_of_moves_figures():
-    # At 2026-12-31 d4 (100) and OpenAI's August run-rate (40) count: Anthropic 140 / 30, OpenAI 80 / 40.
+    # At 2026-12-31 d4 (100) and OpenAI's August run-rate (40) count: OpenAI 80 / 40, Anthropic 140.
     value = cc.run(small_world(), default_params(as_of="2026-12-31")).records
     assert value["circular.years_of_revenue.openai"].value == pytest.approx(2.0)
     assert value["circular.lab_compute_commitments"].value == 220
@@ -535,3 +575,24 @@ def test_a_value_keeps_its_own_status():
     assert strict.empty
     unpriced = cc.dedupe(cc.edges_from_tables(equity_rows([]), deals.iloc[[1]]))
     assert unpriced.iloc[0]["status"] == "committed"
+
+
+def test_ranges_span_the_choices():
+    result = cc.run(small_world(), default_params())
+    # Gross basis: OpenAI 20 / 0.8 = 25 -> 80 / 25 = 3.2 years; the longest default (8 years) gives 80 / 8 = 10 a
+    # year = 40% of 25; the shortest (3 years) 80 / 3 a year = 133% of 20. Statuses do not matter here (no
+    # conditional tranche; Oracle's reported 50 out under confirmed-only: 30 / 20 = 1.5 years).
+    years = result["years_of_revenue.openai"]
+    assert (years.low, years.high) == (pytest.approx(30 / 25), pytest.approx(4.0))
+    pay = result["payments_to_revenue.openai"]
+    assert (pay.low, pay.high) == (
+        pytest.approx(100 * (30 / 8) / 25, rel=1e-5),
+        pytest.approx(100 * 80 / 3 / 20, rel=1e-5),
+    )
+
+
+def test_bad_choice_params():
+    with pytest.raises(ValueError, match="revenue_basis"):
+        cc.run(small_world(), default_params(revenue_basis="adjusted"))
+    with pytest.raises(ValueError, match="default_duration_years"):
+        cc.run(small_world(), default_params(default_duration_years=0))
