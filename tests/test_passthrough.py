@@ -189,3 +189,21 @@ def test_run_ignores_figures_after_as_of():
     # margins (-10, -90, 50) -> median -10.
     assert pt.run(tables, params())["app_gross_margin_used"].value == 30
     assert pt.run(tables, params(as_of="2026-12-31"))["app_gross_margin_used"].value == -10
+
+
+def test_passed_up_over_assumption_ranges_hand_worked():
+    ranges = {
+        "app_gross_margin_pct": (0.0, 50.0),
+        "model_gross_margin_pct": (50.0, 50.0),
+        "model_share_of_app_cost_pct": (100.0, 100.0),
+        "cloud_share_of_model_cost_pct": (0.0, 100.0),
+    }
+    # Lowest: app keeps 50%, fees 0.5, model keeps 0.25, nothing to the cloud -> 0.25.
+    # Highest: app keeps 0, fees 1.0, model keeps 0.5, the other 0.5 all to the cloud -> 1.0.
+    low, high = pt.passed_up_over_ranges(ranges, chain(app=20.0, share=100.0, model=50.0, cloud=50.0))
+    assert (low, high) == (pytest.approx(0.25), pytest.approx(1.0))
+
+
+def test_choices_are_the_assumptions_ranges_central_first():
+    assert pt.CHOICES["model_share_of_app_cost_pct"] == (80.0, 50.0, 100.0)
+    assert pt.CHOICES["cloud_share_of_model_cost_pct"] == (90.0, 70.0, 100.0)

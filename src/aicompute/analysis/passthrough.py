@@ -7,6 +7,7 @@ chain. Every layer's take sums back to the dollar.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import pandas as pd
@@ -85,6 +86,23 @@ def waterfall(a: ChainAssumptions, dollar: float = 1.0) -> pd.DataFrame:
     return pd.DataFrame(
         {"layer": list(LAYERS), "received": [received[k] for k in LAYERS], "kept": [kept[k] for k in LAYERS]}
     )
+
+
+def passed_up_over_ranges(ranges: dict[str, tuple[float, float]], base: ChainAssumptions) -> tuple[float, float]:
+    """Lowest and highest share passed up over every corner of the inputs' ranges (and the central values).
+
+    Passed up = what the model provider keeps + what reaches the cloud = fees × margin + fees × (1 − margin) × cloud
+    share, with fees = (1 − app margin) × model share; it rises or falls monotonically in each input, so the corners
+    (and the centre) bound it.
+    """
+    names = list(ranges)
+    values = []
+    for combo in itertools.product(*((ranges[n][0], getattr(base, n), ranges[n][1]) for n in names)):
+        a = dict(zip(names, combo, strict=True))
+        fees = (1 - a["app_gross_margin_pct"] / 100) * a["model_share_of_app_cost_pct"] / 100
+        margin = a["model_gross_margin_pct"] / 100
+        values.append(fees * margin + fees * (1 - margin) * a["cloud_share_of_model_cost_pct"] / 100)
+    return min(values), max(values)
 
 
 def passed_up(a: ChainAssumptions) -> float:
@@ -198,6 +216,16 @@ ASSUMED_SHARE_RANGES: dict[str, tuple[float, float]] = {
     "cloud_share_of_model_cost_pct": (70.0, 100.0),
     "hardware_share_of_cloud_cost_pct": (35.0, 70.0),
 }
+# The defensible alternatives for each parameter, central first (the robustness engine runs the full factorial).
+# The three shares are ASSUMPTIONS (no source discloses them); their alternatives are the ends of the labelled ranges.
+CHOICES: dict[str, tuple] = {
+    name: (central, *ASSUMED_SHARE_RANGES[name])
+    for name, central in (
+        ("model_share_of_app_cost_pct", 80.0),
+        ("cloud_share_of_model_cost_pct", 90.0),
+        ("hardware_share_of_cloud_cost_pct", 50.0),
+    )
+}
 TORNADO_LAYERS = ("application", "model provider", "cloud", "chip makers")
 
 
@@ -282,7 +310,7 @@ def run(tables: dict[str, pd.DataFrame], params: dict) -> ChapterResult:
         p["hardware_share_of_cloud_cost_pct"],
     )
     frames = {"app_margins": app_margins, "lab_margins": lab_margins, "base": base}
-    _record_chain(book, frames, base, app_margins, lab_margins)
+    _record_chain(book, frames, base, app_margins, lab_margins, sensitivity_ranges(app_margins, lab_margins))
     _record_real_cases(book, frames, app, app_margins, p)
     _record_concentration(book, frames, app)
     ranges = sensitivity_ranges(app_margins, lab_margins)
@@ -293,9 +321,10 @@ def run(tables: dict[str, pd.DataFrame], params: dict) -> ChapterResult:
     return ChapterResult(book, frames)
 
 
-def _record_chain(book: RecordBook, frames: dict, base: ChainAssumptions, app_margins, lab_margins) -> None:
+def _record_chain(book: RecordBook, frames: dict, base: ChainAssumptions, app_margins, lab_margins, ranges) -> None:
     flow = waterfall(base)
     frames["flow"] = flow
+    low, high = passed_up_over_ranges(ranges, base)
     book.record(
         "passed_up",
         100 * passed_up(base),
@@ -303,7 +332,11 @@ def _record_chain(book: RecordBook, frames: dict, base: ChainAssumptions, app_ma
         chart="waterfall",
         label="Share of an application dollar that reaches model providers, clouds and chip makers",
         sources=[*app_margins["source_id"], *lab_margins["source_id"]],
-        note="under the chapter's assumptions",
+        low=100 * low,
+        high=100 * high,
+        note="Central: sourced median margins and our assumed shares (80% of an app's cost to model providers, 90% "
+        "of a model provider's to clouds: ASSUMPTIONS). Range: min–max over the margins' sourced spread and the "
+        "assumed shares' labelled ranges (50–100%, 70–100%).",
     )
     book.record(
         "app_keeps",
