@@ -7,11 +7,13 @@ chain. Every layer's take sums back to the dollar.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import pandas as pd
 
 from aicompute.analysis.data import central_value
+from aicompute.analysis.records import ChapterResult, RecordBook
 
 LAYERS = (
     "application",
@@ -84,6 +86,23 @@ def waterfall(a: ChainAssumptions, dollar: float = 1.0) -> pd.DataFrame:
     return pd.DataFrame(
         {"layer": list(LAYERS), "received": [received[k] for k in LAYERS], "kept": [kept[k] for k in LAYERS]}
     )
+
+
+def passed_up_over_ranges(ranges: dict[str, tuple[float, float]], base: ChainAssumptions) -> tuple[float, float]:
+    """Lowest and highest share passed up over every corner of the inputs' ranges (and the central values).
+
+    Passed up = what the model provider keeps + what reaches the cloud = fees × margin + fees × (1 − margin) × cloud
+    share, with fees = (1 − app margin) × model share; it rises or falls monotonically in each input, so the corners
+    (and the centre) bound it.
+    """
+    names = list(ranges)
+    values = []
+    for combo in itertools.product(*((ranges[n][0], getattr(base, n), ranges[n][1]) for n in names)):
+        a = dict(zip(names, combo, strict=True))
+        fees = (1 - a["app_gross_margin_pct"] / 100) * a["model_share_of_app_cost_pct"] / 100
+        margin = a["model_gross_margin_pct"] / 100
+        values.append(fees * margin + fees * (1 - margin) * a["cloud_share_of_model_cost_pct"] / 100)
+    return min(values), max(values)
 
 
 def passed_up(a: ChainAssumptions) -> float:
@@ -174,3 +193,235 @@ def real_cases(app: pd.DataFrame, companies: list[str]) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(out)
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# The chapter as one function: tables and parameters in, records and chart frames out.
+
+TABLES = ("application_layer", "lab_financials")
+PARAMS = (
+    "as_of",
+    "app_gross_margin_pct",
+    "model_gross_margin_pct",
+    "model_share_of_app_cost_pct",
+    "cloud_share_of_model_cost_pct",
+    "hardware_share_of_cloud_cost_pct",
+    "target_gross_margin_pct",
+    "app_opex_pct_of_revenue",
+    "cases",
+)
+# ASSUMPTION: the ranges the sensitivity check gives our assumed shares (percent); the margins' ranges come from data.
+ASSUMED_SHARE_RANGES: dict[str, tuple[float, float]] = {
+    "model_share_of_app_cost_pct": (50.0, 100.0),
+    "cloud_share_of_model_cost_pct": (70.0, 100.0),
+    "hardware_share_of_cloud_cost_pct": (35.0, 70.0),
+}
+# The defensible alternatives for each parameter, central first (the robustness engine runs the full factorial).
+# The three shares are ASSUMPTIONS (no source discloses them); their alternatives are the ends of the labelled ranges.
+CHOICES: dict[str, tuple] = {
+    name: (central, *ASSUMED_SHARE_RANGES[name])
+    for name, central in (
+        ("model_share_of_app_cost_pct", 80.0),
+        ("cloud_share_of_model_cost_pct", 90.0),
+        ("hardware_share_of_cloud_cost_pct", 50.0),
+    )
+}
+TORNADO_LAYERS = ("application", "model provider", "cloud", "chip makers")
+
+
+def check_params(params: dict) -> dict:
+    """The chapter's parameters, checked: every name known and present, percentages numbers, cases a list."""
+    unknown = sorted(set(params) - set(PARAMS))
+    missing = sorted(set(PARAMS) - set(params))
+    if unknown or missing:
+        raise ValueError(f"passthrough parameters: unknown {unknown}, missing {missing}; expected {list(PARAMS)}")
+    try:
+        as_of = pd.Timestamp(params["as_of"])
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"as_of must be a date (YYYY-MM-DD), got {params['as_of']!r}") from err
+    if pd.isna(as_of):
+        raise ValueError(f"as_of must be a date (YYYY-MM-DD), got {params['as_of']!r}")
+    for name in PARAMS[1:-1]:
+        value = params[name]
+        optional = name in ("app_gross_margin_pct", "model_gross_margin_pct")
+        if (value is None and not optional) or (value is not None and not isinstance(value, int | float)):
+            raise ValueError(f"{name} must be a number (percent){' or None' if optional else ''}, got {value!r}")
+    opex, target = params["app_opex_pct_of_revenue"], params["target_gross_margin_pct"]
+    if not 0 <= opex <= 1000:
+        raise ValueError(f"app_opex_pct_of_revenue must be between 0 and 1000 percent, got {opex}")
+    if not -1000 <= target <= 100:
+        raise ValueError(f"target_gross_margin_pct must be at most 100 percent, got {target}")
+    if isinstance(params["cases"], str) or not all(isinstance(c, str) for c in params["cases"]):
+        raise ValueError(f"cases must be a list of company names, got {params['cases']!r}")
+    return {**params, "as_of": as_of}
+
+
+def up_to(frame: pd.DataFrame, column: str, as_of: pd.Timestamp) -> pd.DataFrame:
+    """Rows describing a date on or before ``as_of`` (undated rows stay: they are shown, never quoted as latest)."""
+    return frame[frame[column].isna() | (frame[column] <= as_of)]
+
+
+def lab_gross_margins(fin: pd.DataFrame, year: int = 2025) -> pd.DataFrame:
+    """The model providers' reported gross margins for ``year`` (the sourced range of the model margin)."""
+    return fin[(fin["metric"] == "gross_margin") & (fin["period_end"].dt.year == year)]
+
+
+def count_below(margins: pd.Series, threshold: float) -> int:
+    """How many reported margins are below ``threshold``."""
+    return int((margins.dropna() < threshold).sum())
+
+
+def margin_bars(real: pd.DataFrame) -> pd.DataFrame:
+    """The real cases with a reported gross margin, signed for the chart."""
+    margins = real.dropna(subset=["gross_margin_pct"]).copy()
+    margins["low"] = margins["gross_margin_pct"]
+    margins["high"] = margins["gross_margin_pct"]
+    margins["sign"] = margins["gross_margin_pct"].map(lambda v: "negative" if v < 0 else "positive")
+    return margins
+
+
+def sensitivity_ranges(app_margins: pd.DataFrame, lab_margins: pd.DataFrame) -> dict[str, tuple[float, float]]:
+    """Low–high of every chain input: the margins' sourced spread, our assumed shares' labelled ranges."""
+    return {
+        "app_gross_margin_pct": (float(app_margins["value"].min()), float(app_margins["value"].max())),
+        "model_gross_margin_pct": (float(lab_margins["value"].min()), float(lab_margins["value"].max())),
+        **ASSUMED_SHARE_RANGES,
+    }
+
+
+def run(tables: dict[str, pd.DataFrame], params: dict) -> ChapterResult:
+    """Chapter 3: every recorded number and every frame its charts and tables draw."""
+    p = check_params(params)
+    app, fin = (
+        up_to(tables["application_layer"], "as_of", p["as_of"]),
+        up_to(tables["lab_financials"], "period_end", p["as_of"]),
+    )
+    book = RecordBook("passthrough")
+    app_margins, lab_margins = latest_by_company(app, "gross_margin"), lab_gross_margins(fin)
+    app_margin = p["app_gross_margin_pct"]
+    model_margin = p["model_gross_margin_pct"]
+    app_margin = float(app_margins["value"].median()) if app_margin is None else float(app_margin)
+    model_margin = float(lab_margins["value"].median()) if model_margin is None else float(model_margin)
+    base = ChainAssumptions(
+        app_margin,
+        p["model_share_of_app_cost_pct"],
+        model_margin,
+        p["cloud_share_of_model_cost_pct"],
+        p["hardware_share_of_cloud_cost_pct"],
+    )
+    frames = {"app_margins": app_margins, "lab_margins": lab_margins, "base": base}
+    _record_chain(book, frames, base, app_margins, lab_margins, sensitivity_ranges(app_margins, lab_margins))
+    _record_real_cases(book, frames, app, app_margins, p)
+    _record_concentration(book, frames, app)
+    ranges = sensitivity_ranges(app_margins, lab_margins)
+    swings = {layer: tornado(base, ranges, layer=layer) for layer in TORNADO_LAYERS}
+    frames["ranges"], frames["swings"] = ranges, swings
+    heat = pd.DataFrame({layer: t.set_index("assumption")["swing"] for layer, t in swings.items()})
+    frames["swing_table"] = heat.reset_index().rename(columns={"index": "assumption"})
+    return ChapterResult(book, frames)
+
+
+def _record_chain(book: RecordBook, frames: dict, base: ChainAssumptions, app_margins, lab_margins, ranges) -> None:
+    flow = waterfall(base)
+    frames["flow"] = flow
+    low, high = passed_up_over_ranges(ranges, base)
+    book.record(
+        "passed_up",
+        100 * passed_up(base),
+        unit="pct",
+        chart="waterfall",
+        label="Share of an application dollar that reaches model providers, clouds and chip makers",
+        sources=[*app_margins["source_id"], *lab_margins["source_id"]],
+        low=100 * low,
+        high=100 * high,
+        note="Central: sourced median margins and our assumed shares (80% of an app's cost to model providers, 90% "
+        "of a model provider's to clouds: ASSUMPTIONS). Range: min–max over the margins' sourced spread and the "
+        "assumed shares' labelled ranges (50–100%, 70–100%).",
+    )
+    book.record(
+        "app_keeps",
+        100 * float(flow.set_index("layer").loc["application", "kept"]),
+        unit="pct",
+        label="Share of its revenue the application keeps (its gross margin)",
+        chart="waterfall",
+    )
+    book.record(
+        "app_gross_margin_used",
+        base.app_gross_margin_pct,
+        unit="pct",
+        label="Application gross margin in the central case (median of the sourced margins unless set)",
+        sources=app_margins["source_id"],
+    )
+    book.record(
+        "model_gross_margin_used",
+        base.model_gross_margin_pct,
+        unit="pct",
+        label="Model provider's gross margin in the central case (median of the labs' 2025 margins unless set)",
+        sources=lab_margins["source_id"],
+    )
+
+
+def _record_real_cases(book: RecordBook, frames: dict, app: pd.DataFrame, app_margins, p: dict) -> None:
+    real = real_cases(app, list(p["cases"]))
+    margins = margin_bars(real)
+    frames["real"], frames["margins"] = real, margins
+    book.record(
+        "negative_margin_cases",
+        count_below(margins["gross_margin_pct"], 0),
+        unit="count",
+        label="Applications with a negative reported gross margin",
+        sources=app_margins["source_id"],
+    )
+    book.record(
+        "margin_cases",
+        len(margins),
+        unit="count",
+        label="Applications shown with a reported gross margin",
+        sources=margins["sources"],
+    )
+    over = real.dropna(subset=["spend_to_revenue_pct"])
+    frames["over"] = over
+    for r in over.itertuples():
+        book.record(
+            f"spend_to_revenue.{r.company.split()[0].lower()}",
+            r.spend_to_revenue_pct,
+            unit="pct",
+            label=f"{r.company}: spend on model providers and cloud as a share of revenue",
+            sources=[r.sources],
+        )
+    target, share = p["target_gross_margin_pct"], p["model_share_of_app_cost_pct"]
+    book.record(
+        "max_model_spend",
+        max_model_spend_share(target, share),
+        unit="pct",
+        label=f"Most an application can spend on model APIs and keep a {target:.0f}% gross margin",
+    )
+    opex = p["app_opex_pct_of_revenue"]
+    break_even = break_even_gross_margin(opex)
+    book.record(
+        "break_even_gross_margin",
+        break_even,
+        unit="pct",
+        label=f"Gross margin an application needs to break even with operating costs of {opex:.0f}% of revenue",
+    )
+    frames["below_break_even"] = margins[margins["gross_margin_pct"] < break_even]
+    book.record(
+        "below_break_even_cases",
+        len(frames["below_break_even"]),
+        unit="count",
+        label="Applications whose reported gross margin is below the break-even margin",
+        sources=margins["sources"],
+    )
+
+
+def _record_concentration(book: RecordBook, frames: dict, app: pd.DataFrame) -> None:
+    frames["api_share"] = app[app["metric"] == "share_of_lab_api_revenue"]
+    startup = app[(app["company"].str.contains("34 leading")) & (app["metric"] == "other")]
+    if not startup.empty:
+        book.record(
+            "labs_share_of_ai_startup_revenue",
+            float(startup["value"].iloc[0]),
+            unit="pct",
+            label="OpenAI's and Anthropic's share of the run-rate revenue of 34 leading AI start-ups",
+            sources=list(startup["source_id"]),
+        )

@@ -327,6 +327,23 @@ def cumulative_chart(frame: pd.DataFrame, title: str, subtitle: str) -> alt.Char
     )
 
 
+def round_trip_chart(frame: pd.DataFrame, title: str, subtitle: str) -> alt.LayerChart:
+    """Each investor–lab pair: equity invested beside the lab's spend committed back (bars side by side)."""
+    return range_bars(
+        frame,
+        label="pair",
+        value="usd_bn",
+        low="low",
+        high="high",
+        color_field="flow",
+        colors={"equity invested": "#1f78b4", "lab's spend committed back": "#d95f02"},
+        x_title="USD bn",
+        tooltip=["pair:N", "flow:N", "usd_bn:Q", "ratio:Q"],
+        title=title,
+        subtitle=subtitle,
+    ).encode(yOffset="flow:N")
+
+
 # ---------------------------------------------------------------------------------------------------------------------
 # Chapter 3: pass-through
 
@@ -349,6 +366,23 @@ def waterfall_chart(frame: pd.DataFrame, title: str, subtitle: str) -> alt.Chart
             ],
         )
         .properties(width=560, height=36 * len(data))
+    )
+
+
+def app_margin_chart(frame: pd.DataFrame, title: str, subtitle: str) -> alt.LayerChart:
+    """Each application's latest reported gross margin, negative ones in red."""
+    return range_bars(
+        frame,
+        label="company",
+        value="gross_margin_pct",
+        low="low",
+        high="high",
+        color_field="sign",
+        colors={"negative": "#cf222e", "positive": "#1b9e77"},
+        x_title="Gross margin (%)",
+        tooltip=["company:N", "gross_margin_pct:Q", "gross_margin_basis:N", "sources:N"],
+        title=title,
+        subtitle=subtitle,
     )
 
 
