@@ -132,7 +132,7 @@ def test_malformed_csv_names_file_row_and_column(work_repo):
 
 def test_failing_cell_names_notebook_cell_and_exception(work_repo):
     before = digest(work_repo)
-    path = work_repo / "notebooks" / "05_appendix.ipynb"
+    path = work_repo / "notebooks" / "06_appendix.ipynb"
     original = path.read_text()
     nb = json.loads(original)
     nb["cells"].insert(

@@ -84,7 +84,7 @@ def test_one_analysis_date_reaches_every_chapter_that_declares_it():
     manifest = load_manifest()
     resolved = resolve_parameters(manifest, [])
     dated = [name for name, params in resolved.items() if "as_of" in params]
-    assert sorted(dated) == ["absorption", "backlog", "circular"]
+    assert sorted(dated) == ["absorption", "backlog", "circular", "passthrough", "quality"]
     assert {resolved[name]["as_of"] for name in dated} == {manifest.shared["as_of"]}
     moved = resolve_parameters(manifest, [(None, "as_of", "2026-03-31")])
     assert {moved[name]["as_of"] for name in dated} == {"2026-03-31"}

@@ -49,8 +49,11 @@ CHOICES: dict[str, tuple] = {
     "estimate": ("central", "low", "high"),
     "deals_after_backlog_date": ("include", "exclude"),
     "funded_by": ("revenue", "revenue_and_raised"),
-    "short_notice_days": (180.0, 90.0, 365.0),
     "contract_years": (5.0, 3.0, 8.0),
+}
+# Choices that move a breakdown but no tier a verdict reads: they widen the printed ranges, not the verdict grid.
+RANGE_ONLY_CHOICES: dict[str, tuple] = {
+    "short_notice_days": (180.0, 90.0, 365.0),
     "ai_app_share_of_api_pct": (None, 25.0, 75.0),
 }
 
@@ -434,8 +437,13 @@ def grid(params: dict, choices: dict[str, tuple] = CHOICES) -> list[dict]:
     return [{**params, **dict(zip(names, combo, strict=True))} for combo in itertools.product(*choices.values())]
 
 
-def run(tables: dict[str, pd.DataFrame], params: dict) -> ChapterResult:
-    """The demand-quality chapter: both ladders, the timing and funding breakdowns, end demand, and their ranges."""
+def run(tables: dict[str, pd.DataFrame], params: dict, *, choice_ranges: bool = False) -> ChapterResult:
+    """The demand-quality chapter: both ladders, the timing and funding breakdowns, end demand, and their ranges.
+
+    Pure. The tiers' low/high span the estimate choice alone; with ``choice_ranges`` (what the notebook prints) they
+    span the full factorial of :data:`CHOICES` and :data:`RANGE_ONLY_CHOICES`. The robustness grid calls it without,
+    so that it does not nest one grid inside another.
+    """
     params = check_params(params)
     as_of = params["as_of"]
     book = RecordBook("quality")
@@ -450,7 +458,9 @@ def run(tables: dict[str, pd.DataFrame], params: dict) -> ChapterResult:
 
     # The spread of each tier's share across the defensible choices that touch the ladders.
     spread: dict[str, list[float]] = {}
-    ladder_choices = {name: values for name, values in CHOICES.items() if name != "ai_app_share_of_api_pct"}
+    ladder_choices = {**CHOICES, "short_notice_days": RANGE_ONLY_CHOICES["short_notice_days"]}
+    if not choice_ranges:
+        ladder_choices = {"estimate": CHOICES["estimate"]}
     for choice in grid(params, ladder_choices):
         result = evaluate(ranges, commitments, financials, choice, memo)
         for view in ("backlog", "commitment"):
@@ -547,7 +557,7 @@ def run(tables: dict[str, pd.DataFrame], params: dict) -> ChapterResult:
 
     demand = end_demand(quality, financials, params)
     demand_spread = []
-    for choice in CHOICES["ai_app_share_of_api_pct"]:
+    for choice in RANGE_ONLY_CHOICES["ai_app_share_of_api_pct"]:
         for consumer_choice in ("low", "high"):
             varied = {**params, "ai_app_share_of_api_pct": choice}
             rows = end_demand(quality, financials, varied)

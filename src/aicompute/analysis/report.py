@@ -12,13 +12,12 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import ModuleType
 from typing import Any
 
-from aicompute import paths
 from aicompute.analysis import data
 from aicompute.analysis.records import Record
 from aicompute.analysis.robustness import ChapterRunner, GridReport, normalise_choices, robustness
 from aicompute.analysis.verdicts import Verdict
 
-CHAPTERS = ("backlog", "circular", "passthrough", "absorption")
+CHAPTERS = ("backlog", "circular", "passthrough", "absorption", "quality")
 # Parameters of every robustness-grid run that change no record a verdict reads: the Monte Carlo records never feed
 # a rule (research/rules/absorption.md), so the grid runs without draws to stay within seconds.
 GRID_SETTINGS: dict[str, dict[str, Any]] = {"absorption": {"draws": 0}}
@@ -57,29 +56,20 @@ def _every_table() -> list[str]:
     return [entry["name"] for entry in data.descriptor()["resources"]]
 
 
-def scenario_overrides(scenario: str) -> list[tuple[str | None, str, Any]]:
-    """The parameter overrides of a named scenario (``scenarios/<name>.yaml``); none for 'default'."""
-    from aicompute.manifest import load_parameter_file
-
-    if scenario == "default":
-        return []
-    file = paths.SCENARIOS / f"{scenario}.yaml"
-    if not file.exists():
-        raise FileNotFoundError(
-            f"no scenario file scenarios/{scenario}.yaml to reproduce the parameters of {scenario!r}"
-        )
-    return load_parameter_file(file)
-
-
 def chapter_parameters(
     overrides: Iterable[tuple[str | None, str, Any]] = (), names: Sequence[str] = CHAPTERS
 ) -> dict[str, dict[str, Any]]:
-    """Each chapter's parameters as the build resolves them (manifest defaults, report-level ``as_of``,
-    overrides)."""
-    from aicompute.manifest import load_manifest, resolve_parameters
+    """Each chapter's parameters as the build resolves them: the notebook's declared defaults, then the manifest's
+    defaults and report-level ``as_of``, then the overrides."""
+    from aicompute.manifest import declared_parameters, load_manifest, resolve_parameters
 
-    resolved = resolve_parameters(load_manifest(), list(overrides))
-    return {name: resolved.get(name, {}) for name in names}
+    manifest = load_manifest()
+    resolved = resolve_parameters(manifest, list(overrides))
+    out = {}
+    for name in names:
+        declared = declared_parameters(manifest.get(name).path)
+        out[name] = {**{key: item.default for key, item in declared.items()}, **resolved.get(name, {})}
+    return out
 
 
 def tables_for(chapter_runners: Mapping[str, ChapterRunner]) -> dict[str, Any]:
@@ -102,23 +92,22 @@ def recompute(
     return out
 
 
-def scenario_robustness(
-    scenario: str, claim_ids: Sequence[str] | None = None, notice: Callable[[str], None] = print
+def run_robustness(
+    params: Mapping[str, Mapping[str, Any]] | None = None,
+    claim_ids: Sequence[str] | None = None,
+    notice: Callable[[str], None] = print,
 ) -> GridReport:
-    """The robustness grid centred on the parameters of ``scenario`` (what the summary shows beside the ledger).
+    """The robustness grid centred on the chapters' parameters (what the summary shows beside the ledger).
 
-    Claims whose chapters have no ``run()`` yet are listed in ``skipped``. A scenario that cannot be reproduced from
-    a file (a build with ``-p`` overrides) is centred on the default parameters, with a notice.
+    The build hands the summary every chapter's resolved parameters, so the grid's centre is exactly the run that
+    produced the records; without them (a notebook run on its own) the manifest's defaults are used.
     """
     chapter_runners = runners(notice=notice)
-    try:
-        overrides = scenario_overrides(scenario)
-    except FileNotFoundError as exc:
-        notice(f"{exc}; the grid is centred on the default parameters")
-        overrides = []
+    defaults = chapter_parameters(names=tuple(chapter_runners))
+    centre = {name: {**defaults[name], **dict((params or {}).get(name, {}))} for name in chapter_runners}
     tables = tables_for(chapter_runners) if chapter_runners else {}
     settings = {name: GRID_SETTINGS[name] for name in chapter_runners if name in GRID_SETTINGS}
-    return robustness(chapter_runners, chapter_parameters(overrides), tables, claim_ids, settings=settings)
+    return robustness(chapter_runners, centre, tables, claim_ids, settings=settings)
 
 
 def centre_disagreements(verdicts: Sequence[Verdict], grid: GridReport) -> list[str]:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from aicompute import paths
-from aicompute.manifest import Manifest, load_manifest, resolve_parameters
+from aicompute.manifest import Manifest, declared_parameters, load_manifest, resolve_parameters
 
 KERNEL = "python3"
 
@@ -94,6 +94,14 @@ REPORT_ONLY = frozenset(
         "conf.json",
     }
 )
+
+
+def hand_upstream_parameters(manifest: Manifest, parameters: dict[str, dict]) -> None:
+    """A notebook that declares ``chapter_params`` (the summary) is given the resolved parameters of the notebooks it
+    depends on, so that what it recomputes (the robustness grid) is centred on exactly this run."""
+    for spec in manifest.notebooks:
+        if "chapter_params" in declared_parameters(spec.path):
+            parameters[spec.name]["chapter_params"] = {name: dict(parameters[name]) for name in spec.depends_on}
 
 
 def notebook_keys(manifest: Manifest, parameters: dict[str, dict], data_hash: str, code_hash: str) -> dict[str, str]:
@@ -269,6 +277,7 @@ def build(options: BuildOptions, log: Callable[[str], None] = print) -> BuildRes
     manifest = load_manifest()
     # The summary names the parameter set it ran with; it is told as a parameter, like everything else it reads.
     parameters = resolve_parameters(manifest, [*options.overrides, (None, "scenario", options.scenario)])
+    hand_upstream_parameters(manifest, parameters)
     data_hash = tree_hash(paths.DATA, ("*.csv", "*.json", "*.md"))
     validate_data(data_hash, options.force)
     validated = time.perf_counter()
