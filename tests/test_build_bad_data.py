@@ -1,4 +1,4 @@
-"""Clearly wrong data is stopped with one clear error per problem (issue 14): file, row, the right column, value, rule."""
+"""Clearly wrong data is stopped with one clear error per problem (issue 14): file, row, right column, value, rule."""
 
 from __future__ import annotations
 

@@ -68,10 +68,10 @@ class FigureExportFailed(RuntimeError):
 def export_figures(nb: dict, notebook: str, target: Path) -> list[Path]:
     import vl_convert as vlc
 
-    prepare_renderer()
     target.mkdir(parents=True, exist_ok=True)
     written = []
     for stem, spec in iter_charts(nb, notebook):
+        prepare_renderer()
         try:
             svg = vlc.vegalite_to_svg(spec, vl_version="v6.4", format_locale=LOCALE, time_format_locale=LOCALE)
             png = vlc.svg_to_png(svg, scale=2)
