@@ -256,3 +256,25 @@ def test_a_notebook_runs_top_to_bottom_outside_the_pipeline(built_repo, tmp_path
     errors = [o for c in executed["cells"] for o in c.get("outputs", []) if o.get("output_type") == "error"]
     assert errors == []
     assert (built_repo / ".build" / "records" / "backlog.json").exists()
+
+
+def test_fresh_build_reproduces_the_committed_report_byte_for_byte(built_repo):
+    """A fresh clone's build leaves `git status` clean: same page, records and figures as committed (issue 14)."""
+    from conftest import ROOT
+
+    committed = [
+        ROOT / "report" / "index.html",
+        ROOT / "report" / "records.json",
+        *sorted((ROOT / "figures").glob("*")),
+    ]
+    differ = []
+    for path in committed:
+        fresh = built_repo / path.relative_to(ROOT)
+        if not fresh.exists() or fresh.read_bytes() != path.read_bytes():
+            differ.append(str(path.relative_to(ROOT)))
+    extra = sorted(
+        str(p.relative_to(built_repo))
+        for p in (built_repo / "figures").glob("*")
+        if not (ROOT / "figures" / p.name).exists()
+    )
+    assert not differ and not extra, f"differ from the committed files: {differ}; not committed: {extra}"

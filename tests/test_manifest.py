@@ -93,3 +93,24 @@ def test_one_analysis_date_reaches_every_chapter_that_declares_it():
 def test_summary_is_told_its_scenario_as_a_parameter():
     resolved = resolve_parameters(load_manifest(), [(None, "scenario", "bear")])
     assert resolved["summary"]["scenario"] == "bear"
+
+
+def test_natural_date_is_accepted_for_a_date_parameter():
+    import datetime
+
+    notebook, name, value = parse_override("backlog.as_of=2026-03-31")
+    assert value == datetime.date(2026, 3, 31)  # YAML reads it as a date
+    resolved = resolve_parameters(load_manifest(), [(notebook, name, value)])
+    assert resolved["backlog"]["as_of"] == "2026-03-31"
+    shared = resolve_parameters(load_manifest(), [parse_override("as_of=2026-03-31")])
+    assert {shared[n]["as_of"] for n in ("backlog", "circular", "absorption")} == {"2026-03-31"}
+
+
+def test_empty_providers_list_is_a_clear_error():
+    with pytest.raises(ParameterError, match="must list at least one value"):
+        resolve_parameters(load_manifest(), [("backlog", "providers", [])])
+
+
+def test_yaml_tag_in_override_is_a_parameter_error():
+    with pytest.raises(ParameterError, match="not valid YAML"):
+        parse_override("backlog.estimate=!!python/object/apply:os.system ['ls']")

@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 import argparse
+import datetime
+import logging
+import os
 import sys
+import time
+import traceback
+from collections.abc import Callable
+from pathlib import Path
 
 from aicompute import paths
 
-EXIT_BAD_INPUT = 2
+# Exit codes: 0 success; 1 a notebook failed; 2 bad data, parameters or output folders (the input is at fault);
+# 70 an unexpected error (details in the build log); 75 another build of this checkout is running (try again).
 EXIT_NOTEBOOK_FAILED = 1
+EXIT_BAD_INPUT = 2
+EXIT_INTERNAL = 70
+EXIT_LOCKED = 75
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -42,6 +53,18 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--show-code", action="store_true", help="include the notebooks' code in the report")
     build.add_argument("--jobs", type=int, default=2, help="notebooks to run at once (default 2)")
     build.add_argument("--no-progress", action="store_true", help="no progress bar")
+    build.add_argument(
+        "--wait",
+        action="store_true",
+        help="if another build of this checkout is running, wait for it (default: exit 75)",
+    )
+    build.add_argument(
+        "--timeout",
+        type=_positive_int,
+        default=600,
+        metavar="SECONDS",
+        help="stop a notebook cell that runs longer than this and name it (default 600)",
+    )
 
     sub.add_parser("validate", help="check every table in data/ against data/datapackage.json")
     sub.add_parser("params", help="list each notebook's parameters, types and defaults")
@@ -49,6 +72,16 @@ def _parser() -> argparse.ArgumentParser:
 
     diff.add_parser(sub)
     return parser
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number of seconds, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError("must be at least 1 second")
+    return value
 
 
 def _overrides(args: argparse.Namespace) -> tuple[list, str]:
@@ -72,16 +105,62 @@ def _overrides(args: argparse.Namespace) -> tuple[list, str]:
     return overrides, scenario
 
 
+def _build_log() -> tuple[Path, logging.Logger]:
+    """A log file per build in .build/logs/: what the build said, and the full traceback of an unexpected error."""
+    folder = paths.BUILD / "logs"
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
+    file = folder / f"build-{stamp}-{os.getpid()}.log"
+    logger = logging.getLogger(f"aicompute.build.{os.getpid()}.{stamp}")
+    logger.propagate = False
+    logger.setLevel(logging.INFO)
+    handler = logging.FileHandler(file, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+    logger.addHandler(handler)
+    return file, logger
+
+
+def _say(logger: logging.Logger | None) -> Callable[[str], None]:
+    def say(message: str) -> None:
+        print(message, flush=True)
+        if logger:
+            logger.info(message)
+
+    return say
+
+
+def _fail(code: int, message: str, logger: logging.Logger | None) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    if logger:
+        logger.error("exit %s: %s", code, message)
+    return code
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "diff":
         from aicompute.build import diff
 
         return diff.main(args)
+    if args.command == "build":
+        # Figures are rendered in this process and the renderer reads the time zone once, at its start: fix it to
+        # UTC before anything loads it, so dates in figures do not depend on the machine.
+        os.environ["TZ"] = "UTC"
+        if hasattr(time, "tzset"):
+            time.tzset()
+    from aicompute.build.lock import BuildLocked
+    from aicompute.build.publish import PublishError
     from aicompute.build.run import BuildOptions, NotebookFailed, build
     from aicompute.build.validate import DataValidationError
     from aicompute.manifest import ManifestError, ParameterError
 
+    log_file, logger = (None, None)
+    try:
+        if args.command == "build":
+            log_file, logger = _build_log()
+    except OSError:
+        pass  # a read-only checkout: the build itself will say what is wrong
+    unchanged = "\nNothing was run; report/ and figures/ are unchanged."
     try:
         if args.command == "validate":
             from aicompute.build.validate import check
@@ -107,12 +186,25 @@ def main(argv: list[str] | None = None) -> int:
                     show_code=args.show_code,
                     jobs=args.jobs,
                     progress=not args.no_progress,
-                )
+                    wait=args.wait,
+                    timeout=args.timeout,
+                ),
+                log=_say(logger),
             )
+    except BuildLocked as exc:
+        return _fail(EXIT_LOCKED, str(exc), logger)
     except (DataValidationError, ParameterError, ManifestError, FileNotFoundError) as exc:
-        print(f"error: {exc}\nNothing was run; report/ and figures/ are unchanged.", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return _fail(EXIT_BAD_INPUT, f"{exc}{unchanged}", logger)
+    except PublishError as exc:
+        return _fail(EXIT_BAD_INPUT, str(exc), logger)
     except NotebookFailed as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_NOTEBOOK_FAILED
+        return _fail(EXIT_NOTEBOOK_FAILED, str(exc), logger)
+    except KeyboardInterrupt:
+        return _fail(130, "interrupted; report/ and figures/ were left as they were.", logger)
+    except Exception as exc:  # noqa: BLE001 - one line for the user, the traceback in the log
+        if logger:
+            logger.error("unexpected error:\n%s", traceback.format_exc())
+        where = f"; the full traceback is in {log_file}" if log_file else ""
+        message = f"unexpected {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}{where}"
+        return _fail(EXIT_INTERNAL, message + "\nreport/ and figures/ were left as they were.", logger)
     return 0

@@ -7,6 +7,7 @@ an unknown name or a value of the wrong type is an error before any notebook run
 from __future__ import annotations
 
 import ast
+import datetime
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -70,7 +71,10 @@ class Manifest:
 
 def load_manifest(path: Path | None = None) -> Manifest:
     path = Path(path or paths.MANIFEST)
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ManifestError(f"{path.name}: not valid YAML: {str(exc).splitlines()[0]}") from None
     try:
         specs = [
             NotebookSpec(
@@ -140,6 +144,9 @@ def check_value(notebook: str, declared: Declared, value: Any) -> Any:
         return value
     if value is None and declared.default is None:
         return value  # None means "take the default from the data" where the notebook allows it
+    if declared.type == "str" and isinstance(value, datetime.date):
+        # YAML reads 2026-03-31 as a date; a notebook declares dates as ISO strings, so take the natural spelling.
+        value = value.isoformat()
     # bool is a subclass of int in Python; a flag is never a number here.
     wrong = not isinstance(value, accepted) or (isinstance(value, bool) and declared.type in {"int", "float"})
     if wrong:
@@ -147,7 +154,22 @@ def check_value(notebook: str, declared: Declared, value: Any) -> Any:
             f"parameter '{notebook}.{declared.name}' must be {declared.type} "
             f"(default {declared.default!r}), got {type(value).__name__} {value!r}"
         )
+    if declared.type == "list" and not value and declared.default:
+        raise ParameterError(
+            f"parameter '{notebook}.{declared.name}' must list at least one value (default {declared.default!r})"
+        )
     return float(value) if declared.type == "float" else value
+
+
+def _read_yaml(text: str, where: str):
+    """YAML with the safe loader; a syntax error or a tag such as !!python/object is a parameter error."""
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        problem = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        mark = getattr(exc, "problem_mark", None)
+        at = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
+        raise ParameterError(f"{where}: not valid YAML{at}: {problem}") from None
 
 
 def parse_override(text: str) -> tuple[str | None, str, Any]:
@@ -155,8 +177,10 @@ def parse_override(text: str) -> tuple[str | None, str, Any]:
     if "=" not in text:
         raise ParameterError(f"-p {text!r}: expected name=value")
     name, raw = text.split("=", 1)
-    value = yaml.safe_load(raw) if raw.strip() else ""
+    value = _read_yaml(raw, f"-p {text!r}") if raw.strip() else ""
     notebook, _, param = name.strip().rpartition(".")
+    if not param:
+        raise ParameterError(f"-p {text!r}: expected name=value")
     return (notebook or None), param, value
 
 
@@ -194,7 +218,13 @@ def _checked(notebook: str, declared: dict[str, Declared], name: str, value: Any
 
 def load_parameter_file(path: Path) -> list[tuple[str | None, str, Any]]:
     """A YAML file of overrides: ``{notebook: {name: value}}`` (as the scenarios in ``scenarios/``)."""
-    raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ParameterError(f"{path}: no such parameter file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ParameterError(f"{path}: cannot read the parameter file ({exc})") from None
+    raw = _read_yaml(text, str(path)) or {}
     if not isinstance(raw, dict):
         raise ParameterError(f"{path}: expected a mapping of notebook -> {{parameter: value}}")
     overrides: list[tuple[str | None, str, Any]] = []

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import copy
+import hashlib
 import html
 import json
 import re
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 from aicompute import paths
 from aicompute.analysis.records import merge as merge_records
+from aicompute.build.cache import write_atomically
 from aicompute.manifest import Manifest
 from aicompute.present.output import MIMETYPE
 
@@ -18,18 +21,56 @@ TEMPLATES = paths.PACKAGE / "present" / "templates"
 _HIDDEN_TAGS = {"parameters", "injected-parameters", "remove-cell"}
 
 
-def vega_bundle() -> str:
-    """vl-convert's offline Vega/Vega-Lite/vega-embed bundle, cached on disk (building it takes ~2 s)."""
+# Strings every complete bundle contains (its last statement defines vegaEmbed); a cut-off bundle lacks them.
+_BUNDLE_MARKERS = ("window.vegaEmbed=", "vegaLite")
+_BUNDLE_MIN_BYTES = 500_000
+
+
+def vega_bundle(notice: Callable[[str], None] = print) -> str:
+    """vl-convert's offline Vega/Vega-Lite/vega-embed bundle, cached on disk (building it takes ~2 s).
+
+    The cached copy is written atomically with its sha256 beside it and checked before use; a damaged copy is
+    rebuilt (vl-convert can always regenerate it), so a page never ships with a bundle that cannot draw.
+    """
     import vl_convert as vlc
 
     versions = f"{vlc.get_vega_version()}-{vlc.get_vega_embed_version()}-{vlc.get_vegalite_versions()[-1]}"
     cache = paths.user_cache() / f"vega-bundle-{versions}.js"
-    if not cache.exists():
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        cache.write_text(vlc.javascript_bundle(), encoding="utf-8")
-    bundle = cache.read_text(encoding="utf-8")
+    bundle = _checked_bundle(cache)
+    if bundle is None:
+        if cache.exists():
+            notice(f"cache: the Vega bundle {cache} was damaged; rebuilt.")
+        bundle = vlc.javascript_bundle()
+        if not _looks_complete(bundle):
+            raise RuntimeError("vl-convert returned an incomplete Vega bundle")
+        write_atomically(cache, bundle)
+        write_atomically(_checksum_file(cache), hashlib.sha256(bundle.encode("utf-8")).hexdigest() + "\n")
     # The bundle is inlined in a <script>; a literal closing tag inside it would end the script early.
     return re.sub(r"</(script)", r"<\\/\1", bundle, flags=re.IGNORECASE)
+
+
+def _checksum_file(cache: Path) -> Path:
+    return cache.with_name(cache.name + ".sha256")
+
+
+def _looks_complete(bundle: str) -> bool:
+    return len(bundle) >= _BUNDLE_MIN_BYTES and all(marker in bundle for marker in _BUNDLE_MARKERS)
+
+
+def _checked_bundle(cache: Path) -> str | None:
+    """The cached bundle if it matches the sha256 recorded when it was written, else None."""
+    try:
+        raw = cache.read_bytes()
+        expected = _checksum_file(cache).read_text(encoding="utf-8").strip()
+    except OSError:
+        return None
+    if hashlib.sha256(raw).hexdigest() != expected:
+        return None
+    try:
+        bundle = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    return bundle if _looks_complete(bundle) else None
 
 
 def parameters_cell(name: str, parameters: dict) -> dict:

@@ -2,14 +2,20 @@
 
 Structural rules (types, required, enums, ranges, patterns, unique and foreign keys) are declared in the Frictionless
 Data Package and checked by the ``frictionless`` library; rules that span columns (a low above its high, a money
-amount below zero, a fiscal label that does not match its period end) are checked here. Every error names the file,
-the row (line number in the CSV, the header being line 1), the column, the value and the rule, and all errors are
-reported in one run.
+amount below zero, a fiscal label that does not match its period end) are checked here, and so are the rules the
+report needs beyond the dictionary: the header lists exactly the declared columns, numbers are finite, every table
+the report reads has rows, and every provider, lab and company name is listed in ``entities.csv`` (one list, with
+"did you mean ...?"). Every error names the file, the row (line number in the CSV, the header being line 1), the
+column, the value and the rule, once: a table whose header is wrong is reported as such and not checked cell by cell
+(which would only repeat the same mistake as shifted values).
 """
 
 from __future__ import annotations
 
+import csv
+import difflib
 import json
+import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -48,20 +54,54 @@ class DataValidationError(ValueError):
         super().__init__(f"{len(errors)} problem(s) in data/:\n{lines}")
 
 
+# Tables that may legitimately have no rows (no correction has been published yet); every other table must have rows.
+MAY_BE_EMPTY = frozenset({"corrections"})
+
+# Columns holding names of entities, checked against entities.csv: table -> column -> kinds allowed (None: any kind).
+# Names joined with '+' (several providers or labs counted together) are checked one by one. Free-text columns that
+# describe groups ("Investor group (Thrive-led; ...)", "Customer A") are not checked: compute_deals.buyer/seller,
+# equity_investments.investor, customer_concentration.customer, application_layer.company/counterpart.
+ENTITY_COLUMNS: dict[str, dict[str, tuple[str, ...] | None]] = {
+    "backlog": {"provider": ("provider",)},
+    "backlog_attribution": {"provider": ("provider",), "lab": ("lab",)},
+    "equity_investments": {"lab": ("lab",)},
+    "lab_financials": {"lab": ("lab",)},
+    "revenue": {"company": None},
+    "capex": {"company": None},
+    "customer_concentration": {"company": None},
+}
+ENTITIES = "entities"
+
+_NOT_FINITE = {"inf", "+inf", "-inf", "infinity", "+infinity", "-infinity", "nan", "+nan", "-nan"}
+
+
 def validate(datapackage: Path | None = None) -> list[DataError]:
-    """Return every problem in the data package (empty list when the data are valid)."""
+    """Return every problem in the data package (empty list when the data are valid), each cell's once."""
     datapackage = Path(datapackage or paths.DATAPACKAGE)
     descriptor = json.loads(datapackage.read_text(encoding="utf-8"))
-    errors = _frictionless_errors(datapackage, descriptor)
-    # Cross-column rules only make sense on tables that parsed; skip tables with structural errors.
-    broken = {e.file for e in errors}
+    base = datapackage.parent
+    errors: list[DataError] = []
+    readable: list[dict] = []
     for resource in descriptor["resources"]:
-        file = _display_path(datapackage.parent / resource["path"])
+        problems = _header_errors(base, resource)
+        errors.extend(problems)
+        if not problems:
+            readable.append(resource)
+    errors.extend(_non_finite_errors(base, readable))
+    errors.extend(_frictionless_errors(datapackage, {**descriptor, "resources": readable}))
+    # Rules across columns and tables only make sense on tables that parsed; skip tables with structural errors.
+    broken = {e.file for e in errors}
+    entities = _entities(base, descriptor, broken)
+    for resource in readable:
+        file = _display_path(base / resource["path"])
         if file in broken:
             continue
-        frame = pd.read_csv(datapackage.parent / resource["path"], dtype=str, keep_default_na=False)
-        errors.extend(_cross_column_errors(file, resource, frame))
-    return errors
+        frame = pd.read_csv(base / resource["path"], dtype=str, keep_default_na=False)
+        errors.extend(_empty_table_errors(file, resource, frame))
+        errors.extend(_cross_column_errors(file, resource, frame, _fiscal_months(entities)))
+        if entities is not None:
+            errors.extend(_entity_errors(file, resource, frame, entities))
+    return _once_per_cell(errors)
 
 
 def check(datapackage: Path | None = None) -> None:
@@ -78,16 +118,154 @@ def _display_path(path: Path) -> str:
         return str(path)
 
 
+def _once_per_cell(errors: list[DataError]) -> list[DataError]:
+    """The first error of each cell only: a NaN is 'not finite', not also 'below the minimum'."""
+    seen: set[tuple] = set()
+    kept = []
+    for error in errors:
+        key = (error.file, error.row, error.column) if error.row is not None and error.column else id(error)
+        if key not in seen:
+            seen.add(key)
+            kept.append(error)
+    return kept
+
+
+def _header(path: Path) -> list[str] | None:
+    with open(path, newline="", encoding="utf-8") as fh:
+        return next(csv.reader(fh), None)
+
+
+def _header_errors(base: Path, resource: dict) -> list[DataError]:
+    """A missing file, a missing, extra or misplaced column: one error each, named by the column itself."""
+    path = base / resource["path"]
+    file = _display_path(path)
+    if not path.exists():
+        return [DataError(file, None, None, None, "file is missing")]
+    try:
+        header = _header(path)
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        return [DataError(file, None, None, None, f"cannot be read as UTF-8 CSV ({exc})")]
+    declared = [f["name"] for f in resource["schema"]["fields"]]
+    if not header:
+        return [DataError(file, 1, None, None, f"has no header; it must be: {','.join(declared)}")]
+    errors = [
+        DataError(
+            file, 1, name, None, f"column is missing (declared in datapackage.json; header: {','.join(declared)})"
+        )
+        for name in declared
+        if name not in header
+    ]
+    errors += [
+        DataError(file, 1, name, None, "extra column, not declared in datapackage.json (remove it or declare it)")
+        for name in header
+        if name not in declared
+    ]
+    errors += [
+        DataError(file, 1, name, None, "column appears twice") for name in sorted(set(header)) if header.count(name) > 1
+    ]
+    if not errors and header != declared:
+        errors.append(
+            DataError(file, 1, None, None, f"columns are out of order; the header must be: {','.join(declared)}")
+        )
+    return errors
+
+
+def _non_finite_errors(base: Path, resources: list[dict]) -> list[DataError]:
+    """Numbers must be finite: 'inf', 'nan' or an overflowing 1e999 would pass as numbers and poison every sum."""
+    errors = []
+    for resource in resources:
+        numeric = [f["name"] for f in resource["schema"]["fields"] if f.get("type") in {"number", "integer"}]
+        if not numeric:
+            continue
+        path = base / resource["path"]
+        with open(path, newline="", encoding="utf-8") as fh:
+            for line, row in enumerate(csv.DictReader(fh), start=2):
+                for column in numeric:
+                    text = (row.get(column) or "").strip()
+                    if text and not _finite(text):
+                        rule = "must be a finite number (inf, nan and overflowing values are not allowed)"
+                        errors.append(DataError(_display_path(path), line, column, text, rule))
+    return errors
+
+
+def _finite(text: str) -> bool:
+    if text.lower() in _NOT_FINITE:
+        return False
+    try:
+        return math.isfinite(float(text))
+    except ValueError:
+        return True  # not a number at all: the type check reports it
+
+
+def _empty_table_errors(file: str, resource: dict, frame: pd.DataFrame) -> list[DataError]:
+    if frame.empty and resource["name"] not in MAY_BE_EMPTY:
+        return [
+            DataError(file, None, None, None, "has no rows; the report needs this table (only its header is there)")
+        ]
+    return []
+
+
+def _entities(base: Path, descriptor: dict, broken: set[str]) -> pd.DataFrame | None:
+    """The entity list, or None when the package has none (or it is broken: its own errors are reported)."""
+    resource = next((r for r in descriptor["resources"] if r["name"] == ENTITIES), None)
+    if resource is None or _display_path(base / resource["path"]) in broken:
+        return None
+    return pd.read_csv(base / resource["path"], dtype=str, keep_default_na=False)
+
+
+def _fiscal_months(entities: pd.DataFrame | None) -> dict[str, int]:
+    if entities is None or "fiscal_year_end_month" not in entities.columns:
+        return dict(FISCAL_YEAR_END_MONTH)
+    return {r["name"]: int(r["fiscal_year_end_month"]) for _, r in entities.iterrows() if r["fiscal_year_end_month"]}
+
+
+def _entity_errors(file: str, resource: dict, frame: pd.DataFrame, entities: pd.DataFrame) -> list[DataError]:
+    kinds = dict(zip(entities["name"], entities["kind"], strict=True))
+    errors = []
+    for column, allowed in ENTITY_COLUMNS.get(resource["name"], {}).items():
+        if column not in frame.columns:
+            continue
+        for index, value in frame[column].items():
+            for name in [part.strip() for part in value.split("+")] if value else []:
+                rule = _entity_rule(name, allowed, kinds)
+                if rule:
+                    errors.append(DataError(file, int(index) + 2, column, value, rule))
+                    break
+    return errors
+
+
+def _entity_rule(name: str, allowed: tuple[str, ...] | None, kinds: dict[str, str]) -> str | None:
+    """Why ``name`` is not an acceptable entity in this column, or None."""
+    wanted = " or ".join(allowed) if allowed else "provider, lab or company"
+    if name in kinds:
+        if allowed and kinds[name] not in allowed:
+            return f"'{name}' is a {kinds[name]} in data/entities.csv; this column takes a {wanted}"
+        return None
+    candidates = [n for n, k in kinds.items() if not allowed or k in allowed] or list(kinds)
+    close = difflib.get_close_matches(name, candidates, n=1, cutoff=0.6) or [
+        n for n in candidates if n.lower() == name.lower()
+    ]
+    hint = f"did you mean '{close[0]}'? " if close else ""
+    kind = allowed[0] if allowed else "company"
+    return (
+        f"unknown {wanted} '{name}': {hint}Every name must be listed in data/entities.csv. If it is a new one, "
+        f"add the row '{name},{kind},' to data/entities.csv (columns name,kind,fiscal_year_end_month; kind is "
+        "provider, lab or company; a provider also needs the month its fiscal year ends)."
+    )
+
+
 def _frictionless_errors(datapackage: Path, descriptor: dict) -> list[DataError]:
     from frictionless import Package  # imported lazily: it is the slowest import of a build
 
-    missing = [r for r in descriptor["resources"] if not (datapackage.parent / r["path"]).exists()]
-    if missing:
-        return [
-            DataError(_display_path(datapackage.parent / r["path"]), None, None, None, "file is missing")
-            for r in missing
-        ]
-    package = Package(str(datapackage))
+    if not descriptor["resources"]:
+        return []
+    names = {r["name"] for r in descriptor["resources"]}
+    resources = []
+    for resource in descriptor["resources"]:
+        # A foreign key into a table left out (its header is wrong) cannot be checked; that table's error says why.
+        keys = [k for k in resource["schema"].get("foreignKeys", []) if k["reference"].get("resource", "") in names]
+        resources.append({**resource, "schema": {**resource["schema"], "foreignKeys": keys}})
+    package = Package({**descriptor, "resources": resources}, basepath=str(datapackage.parent))
     report = package.validate()
     errors: list[DataError] = []
     for task in report.tasks:
@@ -175,13 +353,13 @@ def _constraint(note: str) -> str:
 _FISCAL_LABEL = re.compile(r"^FY(\d{4}) Q([1-4])$")
 
 
-def fiscal_quarter_end(provider: str, fiscal_label: str) -> pd.Timestamp:
+def fiscal_quarter_end(provider: str, fiscal_label: str, months: dict[str, int] | None = None) -> pd.Timestamp:
     """Last day of a provider's fiscal quarter, e.g. ('Microsoft', 'FY2026 Q1') -> 2025-09-30."""
     match = _FISCAL_LABEL.match(fiscal_label)
     if not match:
         raise ValueError(f"fiscal label {fiscal_label!r} is not of the form 'FY2026 Q1'")
     year, quarter = int(match.group(1)), int(match.group(2))
-    end_month = FISCAL_YEAR_END_MONTH[provider]
+    end_month = (months or FISCAL_YEAR_END_MONTH)[provider]
     # Fiscal year FY{year} ends in end_month of calendar `year`.
     months_before_year_end = 3 * (4 - quarter)
     month_index = year * 12 + (end_month - 1) - months_before_year_end
@@ -207,7 +385,9 @@ def _number(text: str) -> float | None:
         return None
 
 
-def _cross_column_errors(file: str, resource: dict, frame: pd.DataFrame) -> list[DataError]:
+def _cross_column_errors(
+    file: str, resource: dict, frame: pd.DataFrame, months: dict[str, int] | None = None
+) -> list[DataError]:
     errors: list[DataError] = []
     for index, row in frame.iterrows():
         line = int(index) + 2  # header is line 1
@@ -231,15 +411,15 @@ def _cross_column_errors(file: str, resource: dict, frame: pd.DataFrame) -> list
                 if row["unit"] == "pct" and number > 100:
                     errors.append(DataError(file, line, column, row[column], "a percentage cannot exceed 100"))
         if {"provider", "fiscal_label", "period_end"} <= set(frame.columns):
-            errors.extend(_fiscal_period_errors(file, line, row))
+            errors.extend(_fiscal_period_errors(file, line, row, months or dict(FISCAL_YEAR_END_MONTH)))
     return errors
 
 
-def _fiscal_period_errors(file: str, line: int, row: pd.Series) -> list[DataError]:
+def _fiscal_period_errors(file: str, line: int, row: pd.Series, months: dict[str, int]) -> list[DataError]:
     provider = row["provider"]
-    if provider not in FISCAL_YEAR_END_MONTH or not _FISCAL_LABEL.match(row["fiscal_label"]):
+    if provider not in months or not _FISCAL_LABEL.match(row["fiscal_label"]):
         return []
-    expected = fiscal_quarter_end(provider, row["fiscal_label"])
+    expected = fiscal_quarter_end(provider, row["fiscal_label"], months)
     actual = pd.Timestamp(row["period_end"])
     if actual != expected:
         return [

@@ -1,10 +1,12 @@
-"""The one chart theme: fonts every machine has, and one colour per entity in every chart."""
+"""The one chart theme: one font shipped with the project, and one colour per entity in every chart."""
 
 from __future__ import annotations
 
 import altair as alt
 
-FONT = "Liberation Sans, Arial, Helvetica, sans-serif"
+# Only the font shipped in fonts/ (SIL OFL) and registered with the renderer: a fallback list would let a machine's
+# installed fonts change the figures' pixels.
+FONT = "Liberation Sans"
 
 # The same entity has the same colour in every chart of the report.
 ENTITY_COLORS: dict[str, str] = {
