@@ -90,7 +90,8 @@ def test_header_only_table_the_report_needs_is_an_error(data_copy, table):
 
 
 def test_corrections_may_be_empty(data_copy):
-    assert (data_copy / "corrections.csv").read_text(encoding="utf-8").count("\n") == 1
+    path = data_copy / "corrections.csv"
+    path.write_text(path.read_text(encoding="utf-8").splitlines()[0] + "\n", encoding="utf-8")
     assert errors_for(data_copy) == []
 
 
