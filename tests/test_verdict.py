@@ -22,21 +22,26 @@ from aicompute.analysis.verdicts import (
     verdict_book,
 )
 
-FIXTURE = Path(__file__).parent / "fixtures" / "records_main.json"
+FIXTURE = Path(__file__).parent / "fixtures" / "records_published.json"
 
-# The verdicts the hand-written rule functions gave on main's published records (before rules became data).
-MAIN_VERDICTS = {
+# The verdicts worked out by hand from the published records (tests/fixtures/records_published.json) and the rules'
+# text: C3 45% >= 40; C4 owed 61% >= 50 but equity covers 20% < 50 (one of two); C5 Anthropic's payments 189% of
+# revenue, low end 49% < 100; C6 growth outside the labs 63% >= 20; C8 passed up 58% >= 50 at the centre, low 27%;
+# C10 Nvidia 21% >= 15, CoreWeave 67% >= 50, undisclosed backlog 55% not < 50 (two of three); C11 low end 43% < 50,
+# value 55% >= 33; C12 high end of cover 59% < 100, payback 2030 more than 3 years after 2026, 14% of commitments
+# covered < 50.
+PUBLISHED_VERDICTS = {
     "C1": PARTLY,
     "C2": CANNOT_TELL,
     "C3": SUPPORTED,
-    "C4": SUPPORTED,
-    "C5": SUPPORTED,
-    "C6": PARTLY,
+    "C4": PARTLY,
+    "C5": PARTLY,
+    "C6": NOT_SUPPORTED,
     "C7": PARTLY,
-    "C8": SUPPORTED,
+    "C8": PARTLY,
     "C9": PARTLY,
     "C10": PARTLY,
-    "C11": SUPPORTED,
+    "C11": PARTLY,
     "C12": SUPPORTED,
 }
 
@@ -60,9 +65,9 @@ def verdict_of(claim: str, records: dict[str, Record]) -> str:
     return RULES[claim](records).verdict
 
 
-def test_declarations_keep_todays_verdicts_on_mains_records():
-    verdicts = ledger(published(), list(MAIN_VERDICTS))
-    assert {v.claim_id: v.verdict for v in verdicts} == MAIN_VERDICTS
+def test_declarations_give_the_hand_worked_verdicts_on_the_published_records():
+    verdicts = ledger(published(), list(PUBLISHED_VERDICTS))
+    assert {v.claim_id: v.verdict for v in verdicts} == PUBLISHED_VERDICTS
 
 
 def test_ledger_covers_every_claim_in_the_data():
@@ -95,39 +100,50 @@ CASES = [
     ("C3", dict(backlog__combined_share=(39.9, 39)), PARTLY),
     ("C3", dict(backlog__combined_share=25), PARTLY),
     ("C3", dict(backlog__combined_share=24.9), NOT_SUPPORTED),
-    # C4: ratio >= 1 and owed >= 50: both -> supported, one -> partly, none -> not.
-    ("C4", dict(circular__round_trip_ratio=1, circular__spend_to_own_investors=50), SUPPORTED),
-    ("C4", dict(circular__round_trip_ratio=0.99, circular__spend_to_own_investors=50), PARTLY),
-    ("C4", dict(circular__round_trip_ratio=1, circular__spend_to_own_investors=49.9), PARTLY),
-    ("C4", dict(circular__round_trip_ratio=0.99, circular__spend_to_own_investors=49.9), NOT_SUPPORTED),
-    # C5: years of revenue >= 3 supported, >= 1 partly.
-    ("C5", dict(circular__years_of_revenue__anthropic=3), SUPPORTED),
-    ("C5", dict(circular__years_of_revenue__anthropic=2.99), PARTLY),
-    ("C5", dict(circular__years_of_revenue__anthropic=1), PARTLY),
-    ("C5", dict(circular__years_of_revenue__anthropic=0.99), NOT_SUPPORTED),
-    # C6: transfer confirmed; ex-lab growth below 20 -> supported, else partly.
-    ("C6", dict(backlog__ex_lab_growth=19.9), SUPPORTED),
-    ("C6", dict(backlog__ex_lab_growth=20), PARTLY),
+    # C4: owed to own investors >= 50 and their equity covers >= 50 of it: both supported, one partly, none not.
+    ("C4", dict(circular__spend_to_own_investors=50, circular__equity_covers_investor_payments=50), SUPPORTED),
+    ("C4", dict(circular__spend_to_own_investors=50, circular__equity_covers_investor_payments=49.9), PARTLY),
+    ("C4", dict(circular__spend_to_own_investors=49.9, circular__equity_covers_investor_payments=50), PARTLY),
+    ("C4", dict(circular__spend_to_own_investors=49.9, circular__equity_covers_investor_payments=49.9), NOT_SUPPORTED),
+    # C5: low end of Anthropic's payments/revenue >= 100 supported; value >= 50 partly; else not.
+    ("C5", dict(circular__payments_to_revenue__anthropic=(150, 100, 200)), SUPPORTED),
+    ("C5", dict(circular__payments_to_revenue__anthropic=(150, 99.9, 200)), PARTLY),
+    ("C5", dict(circular__payments_to_revenue__anthropic=50), PARTLY),
+    ("C5", dict(circular__payments_to_revenue__anthropic=49.9), NOT_SUPPORTED),
+    # C6: transfer confirmed; growth outside the labs below 10 supported, below 20 partly, else not.
+    ("C6", dict(backlog__ex_lab_growth=9.9), SUPPORTED),
+    ("C6", dict(backlog__ex_lab_growth=10), PARTLY),
+    ("C6", dict(backlog__ex_lab_growth=19.9), PARTLY),
+    ("C6", dict(backlog__ex_lab_growth=20), NOT_SUPPORTED),
     # C7: cover < 50 partly, >= 100 not, in between cannot tell.
     ("C7", dict(absorption__labs_cover=49.9), PARTLY),
     ("C7", dict(absorption__labs_cover=50), CANNOT_TELL),
     ("C7", dict(absorption__labs_cover=99.9), CANNOT_TELL),
     ("C7", dict(absorption__labs_cover=100), NOT_SUPPORTED),
-    # C8: passed up >= 50 supported, >= 30 partly.
-    ("C8", dict(passthrough__passed_up=50), SUPPORTED),
-    ("C8", dict(passthrough__passed_up=49.9), PARTLY),
-    ("C8", dict(passthrough__passed_up=30), PARTLY),
-    ("C8", dict(passthrough__passed_up=29.9), NOT_SUPPORTED),
+    # C8: low end of passed up >= 50 supported; value >= 50, or low end >= 30, partly; else not.
+    ("C8", dict(passthrough__passed_up=(60, 50, 70)), SUPPORTED),
+    ("C8", dict(passthrough__passed_up=(60, 29.9, 70)), PARTLY),
+    ("C8", dict(passthrough__passed_up=(49.9, 30, 60)), PARTLY),
+    ("C8", dict(passthrough__passed_up=(49.9, 29.9, 60)), NOT_SUPPORTED),
     # C9: margin < 20 supported; < 50 or a negative margin partly; else not.
     ("C9", dict(passthrough__app_keeps=19.9, passthrough__negative_margin_cases=0), SUPPORTED),
     ("C9", dict(passthrough__app_keeps=20, passthrough__negative_margin_cases=0), PARTLY),
     ("C9", dict(passthrough__app_keeps=49.9, passthrough__negative_margin_cases=0), PARTLY),
     ("C9", dict(passthrough__app_keeps=50, passthrough__negative_margin_cases=0), NOT_SUPPORTED),
     ("C9", dict(passthrough__app_keeps=50, passthrough__negative_margin_cases=1), PARTLY),
-    # C10: Nvidia >= 15 and CoreWeave >= 50 -> partly, else not.
+    # C10: Nvidia >= 15, CoreWeave >= 50, undisclosed backlog < 50: two of three partly, else not.
     ("C10", dict(backlog__top_customer_share__nvidia=15, backlog__top_customer_share__coreweave=50), PARTLY),
-    ("C10", dict(backlog__top_customer_share__nvidia=14.9, backlog__top_customer_share__coreweave=50), NOT_SUPPORTED),
-    ("C10", dict(backlog__top_customer_share__nvidia=15, backlog__top_customer_share__coreweave=49.9), NOT_SUPPORTED),
+    (
+        "C10",
+        dict(backlog__top_customer_share__nvidia=14.9, backlog__top_customer_share__coreweave=50),
+        NOT_SUPPORTED,
+    ),
+    (
+        "C10",
+        dict(backlog__top_customer_share__nvidia=14.9, quality__backlog_share__not_disclosed=49.9),
+        PARTLY,
+    ),
+    ("C10", dict(backlog__top_customer_share__coreweave=49.9), NOT_SUPPORTED),
     # C11: low end of the depreciation share >= 50 supported; value >= 33 partly; else not.
     ("C11", dict(absorption__depreciation_share=(55, 50)), SUPPORTED),
     ("C11", dict(absorption__depreciation_share=(55, 49.9)), PARTLY),
@@ -142,6 +158,9 @@ CASES = [
     ("C12", dict(absorption__labs_cover=20, absorption__payback_year="not by 2035"), SUPPORTED),
     ("C12", dict(absorption__labs_cover=(60, 40, 100), absorption__payback_year=2030), PARTLY),
     ("C12", dict(absorption__labs_cover=(60, 40, 99.9), absorption__payback_year=2030), SUPPORTED),
+    # ... and the labs' commitments covered by their revenue must be below half for 'supported'.
+    ("C12", dict(absorption__labs_cover=20, quality__commitments_share__paid_from_revenue=49.9), SUPPORTED),
+    ("C12", dict(absorption__labs_cover=20, quality__commitments_share__paid_from_revenue=50), PARTLY),
 ]
 
 
@@ -201,7 +220,9 @@ def test_a_provider_left_out_by_the_parameters_is_skipped_in_c1_average():
 
 
 def test_counter_evidence_holds_only_records_that_argue_against():
-    assert RULES["C4"].counter == () and RULES["C12"].counter == ()
+    assert RULES["C4"].counter == ("circular.equity_covers_investor_payments",)
+    assert RULES["C5"].counter == ("circular.operating_result_latest.anthropic",)
+    assert RULES["C12"].counter == ("absorption.payback_year_earliest",)
     assert "backlog.ex_lab_growth" in RULES["C3"].counter
 
 

@@ -174,7 +174,7 @@ def coverage_by_lab(
     funded_by: str,
     horizon_years: float,
 ) -> pd.DataFrame:
-    """For each lab: annual payments on its binding commitments, its revenue run-rate, and the share covered.
+    """For each lab: annual payments on its contracts (signed or reported), its revenue run-rate, the share covered.
 
     With ``funded_by='revenue_and_raised'`` the capital the lab has raised, spread over ``horizon_years``, counts as
     money in hand beside revenue (money already raised is not money it still has to raise).
@@ -183,8 +183,10 @@ def coverage_by_lab(
         raise ValueError(f"funded_by must be one of {FUNDED_BY}, got {funded_by!r}")
     rows = []
     for lab in LABS:
-        binding = commitments[(commitments["payer"] == lab) & commitments["status"].isin(["committed", "funded"])]
-        annual = annual_payments(binding["amount"], binding["duration_years"], contract_years)
+        # The lab's revenue pays all its bills at once: every contract it signed or is reported to have signed
+        # (letters of intent aside) weighs on the same revenue.
+        owed = commitments[(commitments["payer"] == lab) & (commitments["status"] != "letter_of_intent")]
+        annual = annual_payments(owed["amount"], owed["duration_years"], contract_years)
         revenue = latest_figure(financials, lab, "revenue_run_rate", as_of)
         raised = latest_figure(financials, lab, "capital_raised_total", as_of)
         means = float(revenue["value"]) if revenue is not None else np.nan
@@ -517,7 +519,7 @@ def run(tables: dict[str, pd.DataFrame], params: dict, *, choice_ranges: bool = 
             f"annual_payments.{row.lab.lower()}",
             row.annual_payments,
             unit="usd_bn",
-            label=f"{row.lab}'s binding compute commitments per year (values over their durations)",
+            label=f"{row.lab}'s compute commitments per year (signed or reported; values over their durations)",
             sources=commitments.loc[commitments["payer"] == row.lab, "sources"],
             note=f"Durations not disclosed are taken as {params['contract_years']:g} years (ASSUMPTION).",
         )

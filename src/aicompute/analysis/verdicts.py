@@ -523,6 +523,30 @@ YEARS_TO_COVER = Minus(
     "the years until the labs' revenue, at the assumed growth, covers the capacity's annual cost",
 )
 BIG_THREE = ("microsoft", "amazon", "alphabet")
+OWED_TO_INVESTORS = Value(
+    "circular.spend_to_own_investors", "the share of the labs' valued commitments owed to their own investors"
+)
+EQUITY_COVERS = Value(
+    "circular.equity_covers_investor_payments",
+    "the investors' own equity as a share of what the labs owe those same investors (both totals over the contracts)",
+)
+ANTHROPIC_PAYMENTS = Value(
+    "circular.payments_to_revenue.anthropic",
+    "Anthropic's compute payments per year as a share of its annual revenue (one revenue basis)",
+)
+PASSED_UP = Value(
+    "passthrough.passed_up",
+    "the share of an application dollar reaching model providers, clouds and chip makers (sourced margins; the "
+    "shares of cost paid on are ASSUMPTIONS, ranged)",
+)
+UNDISCLOSED_BACKLOG = Value(
+    "quality.backlog_share.not_disclosed",
+    "the share of the four clouds' backlog owed by customers no company names",
+)
+COMMITMENTS_COVERED = Value(
+    "quality.commitments_share.paid_from_revenue",
+    "the share of the labs' valued compute commitments that is binding and covered by their revenue",
+)
 
 RULES: dict[str, Rule] = {
     rule.claim_id: rule
@@ -565,59 +589,56 @@ RULES: dict[str, Rule] = {
         Rule(
             "C4",
             "circular",
+            # Circularity is the same dollars going round: the investors' own equity paying back to them. A long
+            # contract alone (commitments larger than equity) does not test that, so it is context, not a rung.
             Ladder(
-                Count(
-                    (
-                        Condition(
-                            Value(
-                                "circular.round_trip_ratio",
-                                "the labs' compute commitments to their investors ÷ those investors' equity",
-                                unit="ratio",
-                            ),
-                            ">=",
-                            1,
-                        ),
-                        Condition(
-                            Value(
-                                "circular.spend_to_own_investors",
-                                "the share of the labs' valued commitments owed to their own investors",
-                            ),
-                            ">=",
-                            50,
-                        ),
-                    )
-                ),
+                Count((Condition(OWED_TO_INVESTORS, ">=", 50), Condition(EQUITY_COVERS, ">=", 50))),
                 supported_at=2,
                 partly_at=1,
             ),
-            evidence=("circular.equity_into_labs", "circular.lab_compute_commitments"),
+            context="Both sides are totals over the contracts; the chip leg counts only where a purchase is valued.",
+            evidence=(
+                "circular.investor_money_in",
+                "circular.investor_money_out",
+                "circular.equity_into_labs",
+                "circular.lab_compute_commitments",
+            ),
+            counter=("circular.equity_covers_investor_payments",),
             watch="Whether conditional equity tranches are paid, and whether the labs' bills are paid from revenue.",
         ),
         Rule(
             "C5",
             "circular",
-            Ladder(
-                Value(
-                    "circular.years_of_revenue.anthropic",
-                    "Anthropic's disclosed compute commitments in years of its current revenue run-rate",
-                    unit="years",
-                ),
-                supported_at=3,
-                partly_at=1,
+            # Annual payments against annual revenue (like with like). 'Supported' needs every defensible choice to
+            # leave the bills above revenue; the central case alone gives at most 'partly'.
+            Steps(
+                (
+                    (Condition(dataclasses.replace(ANTHROPIC_PAYMENTS, statistic="low"), ">=", 100), SUPPORTED),
+                    (Condition(ANTHROPIC_PAYMENTS, ">=", 50), PARTLY),
+                )
             ),
-            context="Commitments beyond a few years of revenue rest on growth or new money.",
-            counter=("backlog.annual_payments_to_revenue.anthropic",),
+            context="Payments are each commitment spread over its duration (5 years where not disclosed, an "
+            "ASSUMPTION); only commitments with a disclosed value count, so payments are a lower bound.",
+            evidence=(
+                "circular.annual_payments.anthropic",
+                "circular.revenue_used.anthropic",
+                "quality.revenue_coverage.anthropic",
+            ),
+            counter=("circular.operating_result_latest.anthropic",),
             watch="Anthropic's revenue run-rate against its cloud bills; Amazon's and Google's conditional tranches.",
         ),
         Rule(
             "C6",
             "circular",
-            Ladder(EX_LAB_GROWTH, supported_at=20, higher_supports=False, otherwise=PARTLY),
-            context="The transfer itself must be confirmed in the data (else cannot tell); 'few other buyers' is "
-            "tested against the backlog outside the two labs.",
+            # The transfer is the confirmed fact (needed below); the graded part is the inference that there are few
+            # large buyers outside the two labs, tested on how fast the rest of the backlog grows.
+            Ladder(EX_LAB_GROWTH, supported_at=10, partly_at=20, higher_supports=False),
+            context="Fact: Anthropic took capacity at xAI/SpaceX's Colossus (terminable on 90 days' notice). "
+            "Inference graded here: few other large buyers.",
             needs=("circular.colossus1_gw",),
+            evidence=("circular.colossus1_gw", "circular.colossus1_price_per_year"),
             counter=("backlog.ex_lab_growth",),
-            watch="Who else leases large clusters; whether the Colossus-1 lease is renewed.",
+            watch="Who else leases large clusters; whether the Colossus lease runs past its notice period.",
         ),
         Rule(
             "C7",
@@ -634,17 +655,20 @@ RULES: dict[str, Rule] = {
         Rule(
             "C8",
             "passthrough",
-            Ladder(
-                Value(
-                    "passthrough.passed_up",
-                    "the share of an application dollar reaching model providers, clouds and chip makers "
-                    "under the sourced margins",
-                ),
-                supported_at=50,
-                partly_at=30,
+            # The shares of cost an application and a model provider pay on are assumptions: 'supported' needs the
+            # low end of their ranges to pass.
+            Steps(
+                (
+                    (Condition(dataclasses.replace(PASSED_UP, statistic="low"), ">=", 50), SUPPORTED),
+                    (Condition(PASSED_UP, ">=", 50), PARTLY),
+                    (Condition(dataclasses.replace(PASSED_UP, statistic="low"), ">=", 30), PARTLY),
+                )
             ),
+            context="Margins are sourced; the shares of cost paid on (80% to model providers, 90% to clouds) are "
+            "our ASSUMPTIONS, so the grade follows the low end of their ranges.",
             evidence=("passthrough.labs_share_of_ai_startup_revenue",),
-            watch="Audited gross margins of AI applications (IPO filings).",
+            counter=("passthrough.app_gross_margin_used",),
+            watch="Audited gross margins and cost breakdowns of AI applications (IPO filings).",
         ),
         Rule(
             "C9",
@@ -699,11 +723,16 @@ RULES: dict[str, Rule] = {
                             ">=",
                             50,
                         ),
+                        # Concentration at the clouds can only be shown for the part of backlog whose payer is known.
+                        Condition(UNDISCLOSED_BACKLOG, "<", 50),
                     )
                 ),
                 partly_at=2,
             ),
-            context="Filings do not name the labs, so high concentration gives at most 'partly supported'.",
+            context="Filings do not name the labs as Nvidia's or CoreWeave's customers, so high concentration gives "
+            "at most 'partly supported'.",
+            evidence=("quality.backlog_share.not_disclosed", "backlog.combined_share"),
+            counter=("quality.backlog_share.not_disclosed",),
             watch="Nvidia's and CoreWeave's customer concentration in their next filings.",
         ),
         Rule(
@@ -729,11 +758,26 @@ RULES: dict[str, Rule] = {
                 (
                     (Condition(LABS_COVER, ">=", 100), NOT_SUPPORTED),
                     # Proposal of the absorption chapter: no defensible choice covers it today (the high end).
-                    (AllOf((Condition(LABS_COVER_HIGH, "<", 100), Condition(YEARS_TO_COVER, ">", 3))), SUPPORTED),
+                    (
+                        AllOf(
+                            (
+                                Condition(LABS_COVER_HIGH, "<", 100),
+                                Condition(YEARS_TO_COVER, ">", 3),
+                                Condition(COMMITMENTS_COVERED, "<", 50),
+                            )
+                        ),
+                        SUPPORTED,
+                    ),
                 ),
                 otherwise=PARTLY,
             ),
-            evidence=("absorption.required_revenue", "absorption.labs_revenue", "absorption.gap"),
+            evidence=(
+                "absorption.required_revenue",
+                "absorption.labs_revenue",
+                "absorption.gap",
+                "quality.commitments_share.paid_from_revenue",
+            ),
+            counter=("absorption.payback_year_earliest",),
             watch="The labs' revenue growth against their compute bills.",
         ),
     )
