@@ -21,6 +21,8 @@ CHAPTERS = ("backlog", "circular", "passthrough", "absorption", "quality")
 # Parameters of every robustness-grid run that change no record a verdict reads: the Monte Carlo records never feed
 # a rule (research/rules/absorption.md), so the grid runs without draws to stay within seconds.
 GRID_SETTINGS: dict[str, dict[str, Any]] = {"absorption": {"draws": 0}}
+# Worker processes for the grid (the machine this report is built on has two cores).
+GRID_JOBS = 2
 
 
 def chapter_modules(names: Sequence[str] = CHAPTERS) -> dict[str, ModuleType]:
@@ -107,7 +109,7 @@ def run_robustness(
     centre = {name: {**defaults[name], **dict((params or {}).get(name, {}))} for name in chapter_runners}
     tables = tables_for(chapter_runners) if chapter_runners else {}
     settings = {name: GRID_SETTINGS[name] for name in chapter_runners if name in GRID_SETTINGS}
-    return robustness(chapter_runners, centre, tables, claim_ids, settings=settings)
+    return robustness(chapter_runners, centre, tables, claim_ids, settings=settings, jobs=GRID_JOBS)
 
 
 def centre_disagreements(verdicts: Sequence[Verdict], grid: GridReport) -> list[str]:

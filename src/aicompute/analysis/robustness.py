@@ -154,28 +154,9 @@ def factorial(choices: Mapping[str, Sequence[Any]], base: Mapping[str, Any]) -> 
     return specs, central
 
 
-def run_chapter(
-    name: str,
-    runner: ChapterRunner | tuple,
-    base: Mapping[str, Any],
-    tables: Mapping[str, Any],
-    settings: Mapping[str, Any] | None = None,
-) -> ChapterGrid:
-    """Run one chapter over the factorial of its own choices and collect its records as columns.
-
-    ``settings`` are parameters for every grid run that change no record a rule reads (e.g. no Monte Carlo draws).
-    """
-    runner = as_runner(runner)
-    missing = [t for t in runner.tables if t not in tables]
-    if missing:
-        raise KeyError(f"chapter {name!r} reads tables {missing}, which were not given")
-    own_tables = {t: tables[t] for t in runner.tables}
-    specs, central = factorial(runner.choices, base)
-    start = time.perf_counter()
-    fixed = dict(settings or {})
-    books: list[dict[str, Record]] = [dict(runner.run(own_tables, {**base, **fixed, **spec}).records) for spec in specs]
-    seconds = time.perf_counter() - start
-    return ChapterGrid(name, tuple(runner.choices), specs, central, Columns.from_records(books), seconds)
+def _run_specs(run: Run, tables: Mapping[str, Any], params: list[dict[str, Any]]) -> list[dict[str, Record]]:
+    """The records of one chapter at each of ``params`` (module-level, so a worker process can run a chunk)."""
+    return [dict(run(tables, p).records) for p in params]
 
 
 def run_grids(
@@ -183,13 +164,67 @@ def run_grids(
     base_params: Mapping[str, Mapping[str, Any]],
     tables: Mapping[str, Any],
     settings: Mapping[str, Mapping[str, Any]] | None = None,
+    jobs: int = 1,
 ) -> dict[str, ChapterGrid]:
-    """Every chapter over its own choices: ``{chapter: ChapterGrid}``."""
+    """Every chapter over its own choices: ``{chapter: ChapterGrid}``.
+
+    ``settings`` are parameters for every grid run that change no record a rule reads (e.g. no Monte Carlo draws).
+    With ``jobs`` > 1 the runs are split into chunks and run in that many worker processes (the runs are pure, so
+    the order in which they finish changes nothing).
+    """
     settings = settings or {}
+    plans: dict[str, tuple[ChapterRunner, dict, list, int, list]] = {}
+    for name, entry in runners.items():
+        runner = as_runner(entry)
+        missing = [t for t in runner.tables if t not in tables]
+        if missing:
+            raise KeyError(f"chapter {name!r} reads tables {missing}, which were not given")
+        base = base_params.get(name, {})
+        specs, central = factorial(runner.choices, base)
+        params = [{**base, **dict(settings.get(name) or {}), **spec} for spec in specs]
+        plans[name] = (runner, {t: tables[t] for t in runner.tables}, specs, central, params)
+    books: dict[str, list[dict[str, Record]]] = {}
+    seconds: dict[str, float] = {}
+    if jobs <= 1:
+        for name, (runner, own, _, _, params) in plans.items():
+            start = time.perf_counter()
+            books[name] = _run_specs(runner.run, own, params)
+            seconds[name] = time.perf_counter() - start
+    else:
+        books, seconds = _run_in_workers(plans, jobs)
     return {
-        name: run_chapter(name, runner, base_params.get(name, {}), tables, settings.get(name))
-        for name, runner in runners.items()
+        name: ChapterGrid(
+            name, tuple(runner.choices), specs, central, Columns.from_records(books[name]), seconds[name]
+        )
+        for name, (runner, _, specs, central, _) in plans.items()
     }
+
+
+def _run_in_workers(plans: Mapping[str, tuple], jobs: int) -> tuple[dict[str, list], dict[str, float]]:
+    """Each chapter's runs in ``jobs`` chunks across ``jobs`` processes (a fresh interpreter each: the kernel that
+    calls this has threads, so forking it is not safe)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    start = time.perf_counter()
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = {
+            (name, k): pool.submit(_run_specs, runner.run, own, params[k::jobs])
+            for name, (runner, own, _, _, params) in plans.items()
+            for k in range(jobs)
+        }
+        books: dict[str, list] = {}
+        for name, (_, _, _, _, params) in plans.items():
+            chunks = [futures[(name, k)].result() for k in range(jobs)]
+            # Chunk k holds runs k, k + jobs, k + 2·jobs ...: put them back in order.
+            ordered: list = [None] * len(params)
+            for k, chunk in enumerate(chunks):
+                ordered[k::jobs] = chunk
+            books[name] = ordered
+    elapsed = time.perf_counter() - start
+    total = sum(len(plan[4]) for plan in plans.values()) or 1
+    # Wall time is shared by the chapters; attribute it in proportion to their number of runs.
+    return books, {name: elapsed * len(plan[4]) / total for name, plan in plans.items()}
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -310,10 +345,11 @@ def robustness(
     claim_ids: Sequence[str] | None = None,
     rules: Mapping[str, Rule] = RULES,
     settings: Mapping[str, Mapping[str, Any]] | None = None,
+    jobs: int = 1,
 ) -> GridReport:
     """Run the chapters over their grids and evaluate the claims whose chapters all ran (others are skipped)."""
     start = time.perf_counter()
-    grids = run_grids(runners, base_params, tables, settings)
+    grids = run_grids(runners, base_params, tables, settings, jobs)
     ran = time.perf_counter() - start
     wanted = list(claim_ids) if claim_ids is not None else list(rules)
     covered = [c for c in wanted if all(ch in grids for ch in rules[c].chapters())]
