@@ -8,9 +8,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from aicompute.analysis.records import ChapterResult, RecordBook
+from aicompute.analysis.records import ChapterResult, RecordBook, moved
 from aicompute.analysis.verdicts import PARTLY, SUPPORTED
-from aicompute.build.diff import EXIT_MOVED, EXIT_SAME, moved, run_diff
+from aicompute.build.diff import EXIT_MOVED, EXIT_SAME, run_diff
 from aicompute.cli import main as cli_main
 
 

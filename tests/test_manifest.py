@@ -114,3 +114,14 @@ def test_empty_providers_list_is_a_clear_error():
 def test_yaml_tag_in_override_is_a_parameter_error():
     with pytest.raises(ParameterError, match="not valid YAML"):
         parse_override("backlog.estimate=!!python/object/apply:os.system ['ls']")
+
+
+def test_latest_scenario_moves_the_analysis_date_to_the_newest_source():
+    from aicompute.analysis import data
+
+    overrides = load_parameter_file(paths.SCENARIOS / "latest.yaml")
+    assert overrides == [(None, "as_of", "2026-09-04")]
+    # The scenario must follow the data: its date is the newest publication date among the sources.
+    assert overrides[0][2] == f"{data.as_of_date():%Y-%m-%d}"
+    resolved = resolve_parameters(load_manifest(), overrides)
+    assert {params["as_of"] for params in resolved.values() if "as_of" in params} == {"2026-09-04"}

@@ -35,14 +35,6 @@ def test_revenue_coverage():
     assert q.revenue_coverage(10.0, 0.0) == 1.0  # nothing to pay
 
 
-def test_annual_payments_spread_values_over_their_durations():
-    # 300 over 5 years is 60 a year; 100 with no disclosed duration over the default 4 years is 25: 85 in all.
-    amounts, durations = pd.Series([300.0, 100.0]), pd.Series([5.0, None])
-    assert q.annual_payments(amounts, durations, default_years=4.0) == pytest.approx(85.0)
-    with pytest.raises(ValueError, match="contract_years must be positive"):
-        q.annual_payments(amounts, durations, default_years=0)
-
-
 def test_ladder_puts_every_dollar_in_exactly_one_tier():
     items = pd.DataFrame(
         [
@@ -132,3 +124,17 @@ def test_short_notice_contract_is_tiered_as_such(result):
     owed = result.frames["commitment_items"]
     colossus = owed[owed["group"] == "anthropic-spacex-colossus-2026"]
     assert colossus["tier"].tolist() == ["short_notice"]
+
+
+def test_coverage_is_the_inverse_of_the_circular_chapters_payments_to_revenue(result):
+    """One number per concept: the same payments and the same revenue as the circular-investment chapter."""
+    from aicompute.analysis import circular
+
+    from aicompute.analysis import report
+
+    params = report.complete_parameters({}, ("circular",))["circular"]
+    circ = circular.run(data.load_all(circular.TABLES), params)
+    for lab in ("openai", "anthropic"):
+        payments_to_revenue = circ[f"payments_to_revenue.{lab}"].value
+        expected = min(100.0, 100 * 100 / payments_to_revenue)
+        assert result[f"revenue_coverage.{lab}"].value == pytest.approx(expected, rel=1e-4)

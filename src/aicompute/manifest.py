@@ -217,7 +217,8 @@ def _checked(notebook: str, declared: dict[str, Declared], name: str, value: Any
 
 
 def load_parameter_file(path: Path) -> list[tuple[str | None, str, Any]]:
-    """A YAML file of overrides: ``{notebook: {name: value}}`` (as the scenarios in ``scenarios/``)."""
+    """A YAML file of overrides: ``{notebook: {name: value}}`` (as the scenarios in ``scenarios/``); the entry
+    ``report: {name: value}`` sets a report-level parameter (e.g. ``as_of``) for every notebook that declares it."""
     try:
         text = Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -233,5 +234,6 @@ def load_parameter_file(path: Path) -> list[tuple[str | None, str, Any]]:
             continue
         if not isinstance(params, dict):
             raise ParameterError(f"{path}: entry {notebook!r} must map parameter names to values")
-        overrides.extend((notebook, name, value) for name, value in params.items())
+        target = None if notebook == "report" else notebook
+        overrides.extend((target, name, value) for name, value in params.items())
     return overrides

@@ -50,6 +50,7 @@ CHOICES: dict[str, tuple] = {
     "deals_after_backlog_date": ("include", "exclude"),
     "funded_by": ("revenue", "revenue_and_raised"),
     "contract_years": (5.0, 3.0, 8.0),
+    "revenue_basis": ("net", "gross"),
 }
 # Choices that move a breakdown but no tier a verdict reads: they widen the printed ranges, not the verdict grid.
 RANGE_ONLY_CHOICES: dict[str, tuple] = {
@@ -66,6 +67,7 @@ DEFAULTS: dict = {
     "short_notice_days": 180.0,
     "contract_years": 5.0,
     "horizon_years": 5.0,
+    "revenue_basis": "net",
     "ai_app_share_of_api_pct": None,
     "openai_ai_app_share_of_api_pct": 50.0,
 }
@@ -97,14 +99,6 @@ def revenue_coverage(revenue: float | None, annual_payments: float) -> float:
     if revenue is None or pd.isna(revenue) or revenue <= 0:
         return 0.0
     return float(min(1.0, revenue / annual_payments))
-
-
-def annual_payments(amounts: pd.Series, durations: pd.Series, default_years: float) -> float:
-    """Contract values paid evenly over their durations (``default_years`` where a duration is not disclosed)."""
-    if default_years <= 0:
-        raise ValueError(f"contract_years must be positive, got {default_years}")
-    years = durations.astype(float).fillna(default_years).where(lambda d: d > 0, default_years)
-    return float((amounts.astype(float) / years).sum())
 
 
 def ladder(items: pd.DataFrame, coverage: dict[str, float]) -> pd.DataFrame:
@@ -155,9 +149,6 @@ def lab_commitments(tables: dict[str, pd.DataFrame], as_of: str) -> pd.DataFrame
         & edges["amount"].notna()
     )
     commitments = edges[keep].copy()
-    deals = tables["compute_deals"]
-    durations = deals.assign(group=deals["group"].fillna(deals["deal_id"])).groupby("group")["duration_years"].max()
-    commitments["duration_years"] = commitments["group"].map(durations).astype(float)
     # A termination right disclosed for a deal (see data/demand_quality.csv).
     notice = tables["demand_quality"]
     notice = notice[notice["dimension"] == "termination_notice_days"].groupby("deal_group")["value"].max()
@@ -173,33 +164,39 @@ def coverage_by_lab(
     contract_years: float,
     funded_by: str,
     horizon_years: float,
+    revenue_basis: str,
 ) -> pd.DataFrame:
-    """For each lab: annual payments on its contracts (signed or reported), its revenue run-rate, the share covered.
+    """For each lab: payments per year on its contracts (signed or reported), its revenue, and the share covered.
 
-    With ``funded_by='revenue_and_raised'`` the capital the lab has raised, spread over ``horizon_years``, counts as
-    money in hand beside revenue (money already raised is not money it still has to raise).
+    Payments and revenue are the circular-investment chapter's (:func:`circular.annual_payments`,
+    :func:`circular.lab_revenue`), so coverage here is the inverse of its payments-to-revenue, capped at 100%. With
+    ``funded_by='revenue_and_raised'`` the capital the lab has raised, spread over ``horizon_years``, counts as money
+    in hand beside revenue (money already raised is not money it still has to raise).
     """
     if funded_by not in FUNDED_BY:
         raise ValueError(f"funded_by must be one of {FUNDED_BY}, got {funded_by!r}")
+    if contract_years <= 0:
+        raise ValueError(f"contract_years must be positive, got {contract_years}")
+    # The lab's revenue pays all its bills at once: every contract it signed or is reported to have signed
+    # (letters of intent aside) weighs on the same revenue.
+    owed = commitments[commitments["status"] != "letter_of_intent"]
+    payments = cc.annual_payments(owed, contract_years).set_index("lab")["per_year"]
+    revenue, sources = cc.lab_revenue(financials, pd.Timestamp(as_of), revenue_basis)
     rows = []
     for lab in LABS:
-        # The lab's revenue pays all its bills at once: every contract it signed or is reported to have signed
-        # (letters of intent aside) weighs on the same revenue.
-        owed = commitments[(commitments["payer"] == lab) & (commitments["status"] != "letter_of_intent")]
-        annual = annual_payments(owed["amount"], owed["duration_years"], contract_years)
-        revenue = latest_figure(financials, lab, "revenue_run_rate", as_of)
         raised = latest_figure(financials, lab, "capital_raised_total", as_of)
-        means = float(revenue["value"]) if revenue is not None else np.nan
+        means = revenue[lab]
         if funded_by == "revenue_and_raised" and raised is not None:
             means = (0.0 if np.isnan(means) else means) + float(raised["value"]) / horizon_years
         rows.append(
             {
                 "lab": lab,
-                "annual_payments": annual,
-                "revenue_run_rate": float(revenue["value"]) if revenue is not None else np.nan,
-                "revenue_source": revenue["source_id"] if revenue is not None else "",
+                "annual_payments": float(payments.get(lab, 0.0)),
+                "revenue": revenue[lab],
+                "revenue_basis": revenue_basis,
+                "revenue_sources": ", ".join(sources),
                 "means": means,
-                "coverage": revenue_coverage(means, annual),
+                "coverage": revenue_coverage(means, float(payments.get(lab, 0.0))),
             }
         )
     return pd.DataFrame(rows)
@@ -324,7 +321,9 @@ class EndDemand:
 
 
 def end_demand(quality: pd.DataFrame, financials: pd.DataFrame, params: dict) -> list[EndDemand]:
-    """Each lab's end-demand share from the sourced revenue mix and, where unsourced, a labelled assumption."""
+    """Each lab's end-demand share from the sourced revenue mix and, where unsourced, a labelled assumption; each lab
+    weighted by its revenue on the chapter's revenue basis."""
+    revenue, _ = cc.lab_revenue(financials, pd.Timestamp(params["as_of"]), params["revenue_basis"])
     out = []
     for lab in LABS:
         consumer = latest_disclosure(quality, lab, "consumer_share_pct", params["as_of"])
@@ -342,14 +341,13 @@ def end_demand(quality: pd.DataFrame, financials: pd.DataFrame, params: dict) ->
             app_share, app_sources = float(apps["value"].median()), tuple(apps["source_id"])
         if params.get("ai_app_share_of_api_pct") is not None:
             app_share = float(params["ai_app_share_of_api_pct"])
-        revenue = latest_figure(financials, lab, "revenue_run_rate", params["as_of"])
         out.append(
             EndDemand(
                 lab,
                 consumer_pct,
                 app_share,
                 end_demand_share(consumer_pct, app_share),
-                float(revenue["value"]) if revenue is not None else np.nan,
+                revenue[lab],
                 mix_sources + app_sources,
             )
         )
@@ -366,6 +364,8 @@ def check_params(params: dict) -> dict:
     unknown = sorted(set(params) - set(DEFAULTS))
     if unknown:
         raise ValueError(f"unknown parameter(s) {unknown}; the quality chapter takes {sorted(DEFAULTS)}")
+    if merged["revenue_basis"] not in cc.REVENUE_BASES:
+        raise ValueError(f"revenue_basis must be one of {cc.REVENUE_BASES}, got {merged['revenue_basis']!r}")
     if merged["estimate"] not in bk.ESTIMATES:
         raise ValueError(f"estimate must be one of {bk.ESTIMATES}, got {merged['estimate']!r}")
     bk.check_option("deals_after_backlog_date", merged["deals_after_backlog_date"])
@@ -403,7 +403,13 @@ def evaluate(
     if split_key not in memo:
         memo[split_key] = bk.snapshot_split(memo[("ranges", timing)], params["estimate"], 0.0)
     split = memo[split_key]
-    cover_key = ("coverage", params["funded_by"], float(params["contract_years"]), float(params["horizon_years"]))
+    cover_key = (
+        "coverage",
+        params["funded_by"],
+        float(params["contract_years"]),
+        float(params["horizon_years"]),
+        params["revenue_basis"],
+    )
     if cover_key not in memo:
         memo[cover_key] = coverage_by_lab(
             commitments,
@@ -412,6 +418,7 @@ def evaluate(
             contract_years=float(params["contract_years"]),
             funded_by=params["funded_by"],
             horizon_years=float(params["horizon_years"]),
+            revenue_basis=params["revenue_basis"],
         )
     coverage = memo[cover_key]
     cover = dict(zip(coverage["lab"], coverage["coverage"], strict=True))
@@ -516,19 +523,13 @@ def run(tables: dict[str, pd.DataFrame], params: dict, *, choice_ranges: bool = 
     )
     for row in central["coverage"].itertuples():
         book.record(
-            f"annual_payments.{row.lab.lower()}",
-            row.annual_payments,
-            unit="usd_bn",
-            label=f"{row.lab}'s compute commitments per year (signed or reported; values over their durations)",
-            sources=commitments.loc[commitments["payer"] == row.lab, "sources"],
-            note=f"Durations not disclosed are taken as {params['contract_years']:g} years (ASSUMPTION).",
-        )
-        book.record(
             f"revenue_coverage.{row.lab.lower()}",
             100 * row.coverage,
             unit="pct",
-            label=f"Share of {row.lab}'s annual compute payments its revenue run-rate covers",
-            sources=[row.revenue_source],
+            label=f"Share of {row.lab}'s compute payments per year that its revenue ({row.revenue_basis}) covers",
+            sources=row.revenue_sources.split(", "),
+            note="The inverse of circular.payments_to_revenue, capped at 100%; durations not disclosed are taken as "
+            f"{params['contract_years']:g} years (ASSUMPTION).",
         )
 
     timing = recognition(quality, central["split"].set_index("provider")["backlog"], as_of)

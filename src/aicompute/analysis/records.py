@@ -145,6 +145,14 @@ def save(result: ChapterResult | RecordBook, directory: Path | None = None) -> P
     return target
 
 
+def moved(before: object, after: object, tolerance_pct: float = 0.5) -> bool:
+    """Whether a number moved by more than ``tolerance_pct`` percent of its size (text or None: whether it changed)."""
+    if before is None or after is None or isinstance(before, str) or isinstance(after, str):
+        return before != after
+    scale = max(abs(before), abs(after))
+    return scale > 0 and abs(after - before) > tolerance_pct / 100 * scale
+
+
 def source_ids(sources: Iterable[str]) -> list[str]:
     """Sorted, unique source ids; items may be comma-joined lists ("a, b"), as the tables' ``sources`` columns are."""
     ids = set()

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import ModuleType
 from typing import Any
 
+from aicompute import paths
 from aicompute.analysis import data
 from aicompute.analysis.records import Record
 from aicompute.analysis.robustness import ChapterRunner, GridReport, normalise_choices, robustness
@@ -94,6 +95,15 @@ def recompute(
     return out
 
 
+def complete_parameters(
+    params: Mapping[str, Mapping[str, Any]], names: Sequence[str] = CHAPTERS
+) -> dict[str, dict[str, Any]]:
+    """Each chapter's full parameters: its declared defaults and the manifest's, then ``params`` (what a build
+    resolved, which lists only what the manifest or an override set)."""
+    defaults = chapter_parameters(names=names)
+    return {name: {**defaults[name], **dict(params.get(name, {}))} for name in names}
+
+
 def run_robustness(
     params: Mapping[str, Mapping[str, Any]] | None = None,
     claim_ids: Sequence[str] | None = None,
@@ -105,8 +115,7 @@ def run_robustness(
     produced the records; without them (a notebook run on its own) the manifest's defaults are used.
     """
     chapter_runners = runners(notice=notice)
-    defaults = chapter_parameters(names=tuple(chapter_runners))
-    centre = {name: {**defaults[name], **dict((params or {}).get(name, {}))} for name in chapter_runners}
+    centre = complete_parameters(params or {}, tuple(chapter_runners))
     tables = tables_for(chapter_runners) if chapter_runners else {}
     settings = {name: GRID_SETTINGS[name] for name in chapter_runners if name in GRID_SETTINGS}
     return robustness(chapter_runners, centre, tables, claim_ids, settings=settings, jobs=GRID_JOBS)
@@ -116,3 +125,16 @@ def centre_disagreements(verdicts: Sequence[Verdict], grid: GridReport) -> list[
     """Claims whose verdict in the ledger differs from the grid's central verdict (they must agree: same records,
     same rules; a difference means the build ran with parameters the grid did not reproduce)."""
     return [v.claim_id for v in verdicts if v.claim_id in grid.claims and grid.claims[v.claim_id].central != v.verdict]
+
+
+def latest_parameters(params: Mapping[str, Mapping[str, Any]]) -> tuple[str, dict[str, dict[str, Any]]]:
+    """The newest analysis date (``scenarios/latest.yaml``: the newest publication date among the sources) and the
+    chapters' parameters moved to it, everything else as given."""
+    from aicompute.manifest import load_parameter_file
+
+    dates = [value for _, name, value in load_parameter_file(paths.SCENARIOS / "latest.yaml") if name == "as_of"]
+    if len(dates) != 1:
+        raise ValueError("scenarios/latest.yaml must set exactly one report-level as_of")
+    latest = str(dates[0])
+    full = complete_parameters(params)
+    return latest, {name: ({**p, "as_of": latest} if "as_of" in p else p) for name, p in full.items()}

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from aicompute import paths
-from aicompute.analysis.records import Record, fmt
+from aicompute.analysis.records import Record, fmt, moved
 from aicompute.analysis.verdicts import RULES, MissingRecordError, Rule
 
 EXIT_SAME = 0
@@ -48,14 +48,6 @@ class Change:
         if isinstance(a, int | float) and isinstance(b, int | float) and not isinstance(a, bool) and a:
             return f"{100 * (b - a) / abs(a):+.1f}%"
         return ""
-
-
-def moved(before: Any, after: Any, tolerance_pct: float = TOLERANCE_PCT) -> bool:
-    """Whether a number moved by more than ``tolerance_pct`` percent of its size (text: whether it changed)."""
-    if before is None or after is None or isinstance(before, str) or isinstance(after, str):
-        return before != after
-    scale = max(abs(before), abs(after))
-    return scale > 0 and abs(after - before) > tolerance_pct / 100 * scale
 
 
 def compare_records(
