@@ -128,9 +128,7 @@ def test_short_notice_contract_is_tiered_as_such(result):
 
 def test_coverage_is_the_inverse_of_the_circular_chapters_payments_to_revenue(result):
     """One number per concept: the same payments and the same revenue as the circular-investment chapter."""
-    from aicompute.analysis import circular
-
-    from aicompute.analysis import report
+    from aicompute.analysis import circular, report
 
     params = report.complete_parameters({}, ("circular",))["circular"]
     circ = circular.run(data.load_all(circular.TABLES), params)

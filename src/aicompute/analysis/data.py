@@ -72,10 +72,6 @@ def central_value(value: pd.Series, low: pd.Series, high: pd.Series) -> pd.Serie
     return value.fillna((low + high) / 2).fillna(low).fillna(high)
 
 
-def sources() -> pd.DataFrame:
-    return load("sources")
-
-
 def as_of_date() -> pd.Timestamp:
     """The data's as-of date: the latest publication date among the sources (never the wall clock)."""
     return load("sources")["published"].max()

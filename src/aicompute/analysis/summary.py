@@ -59,6 +59,16 @@ QUOTED_RATIOS: tuple[Ratio, ...] = (
     Ratio("backlog.combined_share", "backlog.labs_amount", "backlog.combined_backlog"),
 )
 
+def ratio_mismatches(records: Mapping[str, Record], ratios: Sequence[Ratio] = QUOTED_RATIOS) -> list[str]:
+    """Quoted ratios that do not equal their parts' ratio (records keep 6 significant digits, hence the tolerance)."""
+    out = []
+    for ratio in ratios:
+        quoted, recomputed = float(records[ratio.ratio].value), ratio.recomputed(records)
+        if abs(quoted - recomputed) > 1e-4 * max(1.0, abs(recomputed)):
+            out.append(f"{ratio.ratio} = {quoted:g}, but {ratio.numerator} / {ratio.denominator} = {recomputed:g}")
+    return out
+
+
 ORDER = (SUPPORTED, PARTLY, NOT_SUPPORTED, CANNOT_TELL)
 
 
