@@ -7,7 +7,9 @@ Each chapter module (``aicompute.analysis.<name>``) offers ``run(tables, params)
 
 from __future__ import annotations
 
+import functools
 import importlib
+import inspect
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import ModuleType
 from typing import Any
@@ -86,13 +88,22 @@ def recompute(
     params: Mapping[str, Mapping[str, Any]],
     tables: Mapping[str, Any] | None = None,
 ) -> dict[str, Record]:
-    """Every record of the given chapters, run once at their parameters."""
+    """Every record of the given chapters, run once at their parameters, as the chapter notebooks run them (with
+    the headline ranges spread over the chapter's whole grid of choices, where the chapter offers that)."""
     tables = tables_for(chapter_runners) if tables is None else tables
     out: dict[str, Record] = {}
     for name, runner in chapter_runners.items():
         own = {t: tables[t] for t in runner.tables}
-        out.update(runner.run(own, dict(params.get(name, {}))).records)
+        out.update(published_run(runner.run)(own, dict(params.get(name, {}))).records)
     return out
+
+
+def published_run(run: Callable) -> Callable:
+    """``run`` as a notebook calls it: ``choice_ranges=True`` where the chapter takes it (the robustness grid calls
+    plain ``run``, so that one grid is not nested inside another)."""
+    if "choice_ranges" in inspect.signature(run).parameters:
+        return functools.partial(run, choice_ranges=True)
+    return run
 
 
 def complete_parameters(
