@@ -15,10 +15,9 @@ import pandas as pd
 
 from aicompute.analysis.labs import latest_figure
 from aicompute.analysis.records import ChapterResult, RecordBook
-from aicompute.analysis.vocabulary import LABS, PROVIDERS
+from aicompute.analysis.vocabulary import BASIS_RANK, LABS, PROVIDERS
 
 # Preference when one quarter has several headline figures: the company's own figure first.
-BASIS_RANK = {"company_reported": 0, "derived": 1, "press_reported": 2, "analyst_estimate": 3}
 # Which estimate of a lab's part the split uses: the lowest, the median of the estimates' midpoints, or the highest.
 ESTIMATES = ("low", "central", "high")
 

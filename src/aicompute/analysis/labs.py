@@ -5,8 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from aicompute.analysis.data import central_value
-
-BASIS_RANK = {"company_reported": 0, "press_reported": 1, "analyst_estimate": 2, "derived": 3, "commentary": 4}
+from aicompute.analysis.vocabulary import BASIS_RANK
 
 
 def latest_figure(

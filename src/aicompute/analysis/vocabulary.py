@@ -10,3 +10,13 @@ PROVIDERS: tuple[str, ...] = ("Microsoft", "Oracle", "Alphabet", "Amazon", "Core
 
 # Month in which each provider's fiscal year ends (Microsoft: June; Oracle: May; the others: December).
 FISCAL_YEAR_END_MONTH: dict[str, int] = {"Microsoft": 6, "Oracle": 5, "Alphabet": 12, "Amazon": 12, "CoreWeave": 12}
+
+# How a figure is known, most direct first. A derived figure is our arithmetic on sourced figures (often a company's
+# own, e.g. an amount implied by a stated share), so it ranks after the company's figure and before the press.
+BASIS_RANK: dict[str, int] = {
+    "company_reported": 0,
+    "derived": 1,
+    "press_reported": 2,
+    "analyst_estimate": 3,
+    "commentary": 4,
+}
