@@ -281,7 +281,7 @@ def _frictionless_errors(datapackage: Path, descriptor: dict) -> list[DataError]
                     row=getattr(error, "row_number", None),
                     column=_column(error, resource),
                     value=_value(error, fields),
-                    rule=_explain(error),
+                    rule=_explain(error, resource),
                 )
             )
     return errors
@@ -310,41 +310,44 @@ def _value(error, fields: list[str]) -> str | None:
     return None
 
 
-def _explain(error) -> str:
-    note = str(error.note)
+def _explain(error, resource: dict | None = None) -> str:
+    """What the value must be, from the data dictionary itself (never from the wording of the library's message)."""
     kind = error.type
+    field = _field(resource, getattr(error, "field_name", None))
     if kind == "type-error":
-        expected = note.replace("type is ", "").replace('"', "").split("/")[0]
+        expected = (field or {}).get("type", "value")
         return f"not a valid {expected}" + (" (dates are YYYY-MM-DD)" if expected == "date" else "")
-    if kind == "constraint-error":
-        return _constraint(note)
+    if kind == "constraint-error" and field is not None:
+        return broken_constraint(field, getattr(error, "cell", None))
     if kind == "primary-key":
-        return f"duplicate key: {note}"
+        return f"duplicate key: {error.note}"
     if kind == "foreign-key":
-        return f"unknown reference {note}"
-    return f"{error.title}: {note}"
+        return f"unknown reference {error.note}"
+    return f"{error.title}: {error.note}"
 
 
-_CONSTRAINT = re.compile(r'constraint "(\w+)" is "(.*)"$')
+def _field(resource: dict | None, name: str | None) -> dict | None:
+    if resource is None or name is None:
+        return None
+    return next((f for f in resource["schema"]["fields"] if f["name"] == name), None)
 
 
-def _constraint(note: str) -> str:
-    """Frictionless says 'constraint "enum" is "[...]"'; say what the value must be instead."""
-    match = _CONSTRAINT.search(note)
-    if not match:
-        return f"breaks the rule {note}"
-    rule, bound = match.groups()
-    if rule == "enum":
-        return "must be one of: " + bound.strip("[]").replace("'", "")
-    if rule == "pattern":
-        return f"does not match the required pattern {bound}"
-    if rule == "minimum":
-        return f"must be at least {bound} (minimum)"
-    if rule == "maximum":
-        return f"must be at most {bound} (maximum)"
-    if rule == "required":
+def broken_constraint(field: dict, cell: object) -> str:
+    """The first of the field's declared constraints that ``cell`` breaks, said as what the value must be."""
+    constraints = field.get("constraints", {})
+    text = "" if cell is None else str(cell)
+    if constraints.get("required") and text == "":
         return "is required but empty"
-    return f"breaks the rule {rule} = {bound}"
+    if "enum" in constraints and text not in [str(v) for v in constraints["enum"]]:
+        return "must be one of: " + ", ".join(str(v) for v in constraints["enum"])
+    if "pattern" in constraints and not re.fullmatch(constraints["pattern"], text):
+        return f"does not match the required pattern {constraints['pattern']}"
+    number = _number(text)
+    if number is not None and "minimum" in constraints and number < constraints["minimum"]:
+        return f"must be at least {constraints['minimum']} (minimum)"
+    if number is not None and "maximum" in constraints and number > constraints["maximum"]:
+        return f"must be at most {constraints['maximum']} (maximum)"
+    return "breaks a constraint of " + ", ".join(f"{k} = {v}" for k, v in constraints.items())
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -358,12 +361,11 @@ def fiscal_quarter_end(provider: str, fiscal_label: str, months: dict[str, int] 
     match = _FISCAL_LABEL.match(fiscal_label)
     if not match:
         raise ValueError(f"fiscal label {fiscal_label!r} is not of the form 'FY2026 Q1'")
-    year, quarter = int(match.group(1)), int(match.group(2))
     end_month = (months or FISCAL_YEAR_END_MONTH)[provider]
-    # Fiscal year FY{year} ends in end_month of calendar `year`.
-    months_before_year_end = 3 * (4 - quarter)
-    month_index = year * 12 + (end_month - 1) - months_before_year_end
-    return pd.Timestamp(year=month_index // 12, month=month_index % 12 + 1, day=1) + pd.offsets.MonthEnd(0)
+    # A pandas fiscal-quarter period: 'Q-JUN' years end in June and are named by the calendar year they end in.
+    anchor = pd.Timestamp(year=2000, month=end_month, day=1).strftime("%b").upper()
+    period = pd.Period(f"{match.group(1)}Q{match.group(2)}", freq=f"Q-{anchor}")
+    return period.end_time.normalize()
 
 
 def _pairs(columns: Iterable[str]) -> list[tuple[str, str]]:
