@@ -115,14 +115,12 @@ def test_table_of_contents_links_resolve(page_session):
     )
 
 
-def test_an_executed_chapter_shows_its_charts_in_stock_nbconvert_offline(built_repo, tmp_path):
+def test_an_executed_chapter_shows_its_charts_in_stock_nbconvert_offline(page_session, tmp_path):
     """A forker converts an executed chapter with stock nbconvert (no template of ours) and opens it with no network."""
-    require_chromium()
     import subprocess
     import sys
 
-    from playwright.sync_api import sync_playwright
-
+    built_repo = page_session["repo"]
     executed = built_repo / "report" / "notebooks" / "passthrough.ipynb"
     subprocess.run(
         [sys.executable, "-m", "jupyter", "nbconvert", "--to", "html", "--output-dir", str(tmp_path), str(executed)],
@@ -130,16 +128,15 @@ def test_an_executed_chapter_shows_its_charts_in_stock_nbconvert_offline(built_r
         capture_output=True,
     )
     requests: list[str] = []
-    with sync_playwright() as p:
-        browser = launch(p)
-        page = offline_page(browser, requests)
-        page.goto((tmp_path / "passthrough.html").as_uri())
-        page.wait_for_load_state("load")
-        sizes = page.evaluate(
-            "Array.from(document.querySelectorAll('img[src^=\"data:image/png\"]'))"
-            ".map(i => [i.naturalWidth, i.naturalHeight])"
-        )
-        browser.close()
+    # One Playwright session per module: open a page in the fixture's browser.
+    page = offline_page(page_session["page"].context.browser, requests)
+    page.goto((tmp_path / "passthrough.html").as_uri())
+    page.wait_for_load_state("load")
+    sizes = page.evaluate(
+        "Array.from(document.querySelectorAll('img[src^=\"data:image/png\"]'))"
+        ".map(i => [i.naturalWidth, i.naturalHeight])"
+    )
+    page.close()
     charts = [c for c in chart_outputs(built_repo) if c.startswith("passthrough--")]
     assert len(sizes) == len(charts) > 0, (sizes, charts)
     assert all(w > 200 and h > 100 for w, h in sizes), sizes
