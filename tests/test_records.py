@@ -63,3 +63,11 @@ def test_source_ids_split_joined_lists_and_drop_blanks():
 def test_load_never_falls_back_to_the_published_records(tmp_path, monkeypatch):
     monkeypatch.setenv("AICOMPUTE_RECORDS", str(tmp_path / "empty"))
     assert load() == {}
+
+
+def test_source_classes_strongest_first_and_unknown_ids_ignored():
+    from aicompute.analysis.records import Record, source_classes
+
+    record = Record("x.y", 1.0, "pct", "label", sources=["blog", "tenq", "wire", "gone"])
+    kinds = {"blog": "commentary", "tenq": "company_filing", "wire": "press_report"}
+    assert source_classes(record, kinds) == ["filing", "press", "commentary"]

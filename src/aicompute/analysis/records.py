@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -143,6 +143,16 @@ def save(result: ChapterResult | RecordBook, directory: Path | None = None) -> P
     target = directory / f"{book.name}.json"
     target.write_text(json.dumps(payload, indent=1, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
     return target
+
+
+def source_classes(record: Record, kinds: Mapping[str, str]) -> list[str]:
+    """The classes of a record's sources (filing, transcript, company release, press, analyst, commentary), strongest
+    first; ``kinds`` maps a source id to its kind in data/sources.csv."""
+    from aicompute.analysis.vocabulary import SOURCE_CLASS
+
+    order = list(dict.fromkeys(SOURCE_CLASS.values()))
+    found = {SOURCE_CLASS.get(kinds.get(source, ""), "") for source in record.sources} - {""}
+    return sorted(found, key=order.index)
 
 
 def moved(before: object, after: object, tolerance_pct: float = 0.5) -> bool:

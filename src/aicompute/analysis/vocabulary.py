@@ -20,3 +20,15 @@ BASIS_RANK: dict[str, int] = {
     "analyst_estimate": 3,
     "commentary": 4,
 }
+
+# The class of a source (its `kind` in data/sources.csv) as a reader is told it, strongest first.
+SOURCE_CLASS: dict[str, str] = {
+    "company_filing": "filing",
+    "earnings_call": "transcript",
+    "earnings_release": "company release",
+    "company_announcement": "company release",
+    "press_report": "press",
+    "analyst_note": "analyst",
+    "research_report": "analyst",
+    "commentary": "commentary",
+}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from aicompute.analysis import summary
-from aicompute.analysis.records import Record, fmt
+from aicompute.analysis.records import Record, fmt, source_classes
 from aicompute.analysis.verdicts import Verdict
 from aicompute.present.display import _fragment
 
@@ -19,13 +19,14 @@ CAVEAT = (
 )
 
 
-def card(record: Record, link: str | None) -> dict[str, str | None]:
-    """One key-number card: the value, its range, and what it is."""
+def card(record: Record, link: str | None, kinds: Mapping[str, str]) -> dict[str, str | None]:
+    """One key-number card: the value, its range, what it is, and the classes of the sources behind it."""
     ranged = record.low is not None and record.high is not None and record.low != record.high
     return {
         "value": fmt(record.value, record.unit),
         "range": f"{fmt(record.low, record.unit)}–{fmt(record.high, record.unit)}" if ranged else None,
         "label": record.label,
+        "classes": ", ".join(source_classes(record, kinds)) or None,
         "link": link,
     }
 
@@ -48,13 +49,14 @@ def bottom_line_html(
     fragile: Sequence[str],
     essay_url: str,
     anchors: Mapping[str, str],
+    kinds: Mapping[str, str],
 ) -> str:
     """The bottom-line block: question, verdict tally, the three headline numbers, quality, biggest caveat."""
     return _fragment("bottom_line.html.j2").render(
         question=QUESTION,
         essay_url=essay_url,
         tally=summary.tally_text(verdicts, fragile),
-        cards=[card(book[key], anchors.get(key)) for key in summary.HEADLINES],
+        cards=[card(book[key], anchors.get(key), kinds) for key in summary.HEADLINES],
         quality=quality_sentence(book),
         caveat=CAVEAT,
     )
