@@ -116,6 +116,14 @@ def monte_carlo_seconds(draws: int = 100_000) -> float:
     return seconds
 
 
+def robustness_grid() -> str:
+    """The robustness grid as the summary runs it: every chapter over its own choices, then every declared rule."""
+    from aicompute.analysis import report
+
+    seconds, grid = timed(lambda: report.run_robustness(None, None, notice=lambda _: None))
+    return f"{grid.describe()}; {seconds:.1f} s in all with {report.GRID_JOBS} worker processes   target: a few seconds"
+
+
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         repo = copy_repo(Path(tmp) / "repo")
@@ -158,6 +166,7 @@ def main() -> None:
             + ("not measured (no chromium)" if drawn is None else f"{drawn:.2f} s after navigation   target < 2 s")
         )
     print(f"Monte Carlo, 100,000 draws: {monte_carlo_seconds() * 1000:.0f} ms")
+    print(f"robustness {robustness_grid()}")
 
 
 if __name__ == "__main__":

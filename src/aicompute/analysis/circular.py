@@ -15,6 +15,7 @@ import pandas as pd
 
 from aicompute.analysis.data import central_value
 from aicompute.analysis.labs import latest_figure
+from aicompute.analysis.memo import same_tables
 from aicompute.analysis.records import ChapterResult, RecordBook
 from aicompute.analysis.vocabulary import LABS
 
@@ -452,7 +453,7 @@ def run(tables: dict[str, pd.DataFrame], params: dict) -> ChapterResult:
     )
     dropped = all_edges[~all_edges.index.isin(edges.index)]
     frames["dropped"] = dropped.groupby("status").size().rename("edges left out").reset_index()
-    ranges = headline_ranges(all_edges, fin, p)
+    ranges = grid_ranges(equity, deals, fin, p["as_of"], tuple(p["edge_types"]))
     _record_graph(book, frames, edges)
     _record_round_trips(book, frames, edges, ranges, p)
     _record_timing(book, frames, edges)
@@ -792,6 +793,15 @@ def _headlines(edges: pd.DataFrame, revenue: dict[str, dict], durations) -> list
                 row[f"years_of_revenue.{key}"] = pay.loc[lab, "commitments"] / rev
             out.append(row)
     return out
+
+
+@same_tables()
+def grid_ranges(
+    equity: pd.DataFrame, deals: pd.DataFrame, fin: pd.DataFrame, as_of: pd.Timestamp, edge_types: tuple[str, ...]
+) -> dict[str, tuple[float, float]]:
+    """:func:`headline_ranges` from the tables: the same for every run of the robustness grid, so computed once."""
+    all_edges = dedupe(edges_from_tables(equity[equity["counted"]], deals[deals["counted"]]))
+    return headline_ranges(all_edges, fin, {"as_of": as_of, "edge_types": list(edge_types)})
 
 
 def headline_ranges(all_edges: pd.DataFrame, fin: pd.DataFrame, p: dict) -> dict[str, tuple[float, float]]:

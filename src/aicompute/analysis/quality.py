@@ -23,6 +23,7 @@ from aicompute.analysis import backlog as bk
 from aicompute.analysis import circular as cc
 from aicompute.analysis.data import central_value
 from aicompute.analysis.labs import latest_figure
+from aicompute.analysis.memo import same_tables
 from aicompute.analysis.records import ChapterResult, RecordBook
 from aicompute.analysis.vocabulary import LABS
 
@@ -139,7 +140,11 @@ def shares(ladder_frame: pd.DataFrame) -> pd.Series:
 
 def lab_commitments(tables: dict[str, pd.DataFrame], as_of: str) -> pd.DataFrame:
     """The labs' valued compute commitments, one row per deal group, announced on or before ``as_of``."""
-    equity, deals = tables["equity_investments"], tables["compute_deals"]
+    return _lab_commitments(tables["equity_investments"], tables["compute_deals"], tables["demand_quality"], str(as_of))
+
+
+@same_tables()
+def _lab_commitments(equity: pd.DataFrame, deals: pd.DataFrame, quality: pd.DataFrame, as_of: str) -> pd.DataFrame:
     edges = cc.dedupe(cc.edges_from_tables(equity[equity["counted"]], deals[deals["counted"]]))
     keep = (
         (edges["type"] != "equity")
@@ -150,8 +155,7 @@ def lab_commitments(tables: dict[str, pd.DataFrame], as_of: str) -> pd.DataFrame
     )
     commitments = edges[keep].copy()
     # A termination right disclosed for a deal (see data/demand_quality.csv).
-    notice = tables["demand_quality"]
-    notice = notice[notice["dimension"] == "termination_notice_days"].groupby("deal_group")["value"].max()
+    notice = quality[quality["dimension"] == "termination_notice_days"].groupby("deal_group")["value"].max()
     commitments["notice_days"] = commitments["group"].map(notice).astype(float)
     return commitments.reset_index(drop=True)
 
@@ -378,9 +382,14 @@ def check_params(params: dict) -> dict:
 def backlog_ranges(tables: dict[str, pd.DataFrame], as_of: str, deals_after_backlog_date: str) -> pd.DataFrame:
     """The labs' estimated parts of the four providers' latest backlog, low/central/high, as the backlog chapter
     computes them (its own run, at its defaults but for the analysis date and the deal-timing choice)."""
-    params = {"as_of": as_of, "providers": list(QUALITY_PROVIDERS)}
-    params["deals_after_backlog_date"] = deals_after_backlog_date
-    return bk.run({name: tables[name] for name in bk.TABLES}, params).frames["ranges"]
+    return _backlog_ranges(*(tables[name] for name in bk.TABLES), str(as_of), deals_after_backlog_date)
+
+
+@same_tables()
+def _backlog_ranges(*args) -> pd.DataFrame:
+    *frames, as_of, timing = args
+    params = {"as_of": as_of, "providers": list(QUALITY_PROVIDERS), "deals_after_backlog_date": timing}
+    return bk.run(dict(zip(bk.TABLES, frames, strict=True)), params).frames["ranges"]
 
 
 def evaluate(
