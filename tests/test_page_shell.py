@@ -141,3 +141,9 @@ def test_the_appendix_lists_each_parameter_used_beside_its_declared_default():
 )
 def test_parameter_values_read_as_words(value, text):
     assert appendix.parameter_text(value) == text
+
+
+def test_parameter_explanations_name_python_values_in_words():
+    assert appendix.explanation_text("Override the capacity (None: the estimate's value); False drops them.") == (
+        "Override the capacity (not set: the estimate's value); no drops them."
+    )

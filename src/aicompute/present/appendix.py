@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import html
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -93,6 +94,12 @@ def parameter_text(value: object) -> str:
     return str(value)
 
 
+def explanation_text(comment: str) -> str:
+    """A parameter's comment for readers: Python's None/True/False in words."""
+    comment = re.sub(r"\bNone\b", "not set", comment)
+    return re.sub(r"\b(True|False)\b", lambda m: "yes" if m.group(1) == "True" else "no", comment)
+
+
 def parameter_frame(chapter_params: dict[str, dict] | None = None) -> pd.DataFrame:
     """Every parameter each chapter ran with, beside the default its notebook declares, and its explanation.
 
@@ -117,7 +124,7 @@ def parameter_frame(chapter_params: dict[str, dict] | None = None) -> pd.DataFra
                     "value used": parameter_text(used),
                     "default": parameter_text(declared.default),
                     "changed": used != declared.default,
-                    "explanation": declared.help,
+                    "explanation": explanation_text(declared.help),
                 }
             )
     return pd.DataFrame(rows, columns=["chapter", "parameter", "value used", "default", "changed", "explanation"])
