@@ -65,7 +65,7 @@ def test_a_three_row_table_reads_as_worked_by_hand():
     ]  # fmt: skip
     # Known ids link to their row in the appendix's source list; an unknown one stays plain text.
     assert re.findall(r'href="#(source-[^"]+)"', page) == ["source-src-a", "source-src-b"]
-    assert "<details class=\"table-block\"><summary>" in page and "Latest backlog" in page and "3 rows" in page
+    assert '<details class="table-block"><summary>' in page and "Latest backlog" in page and "3 rows" in page
 
 
 def test_formats_win_and_values_are_escaped():
@@ -76,9 +76,9 @@ def test_formats_win_and_values_are_escaped():
 
 def test_open_tables_open_unless_long_and_long_tables_scroll():
     short = table_html(pd.DataFrame({"x": [1, 2]}), open=True, known_sources=set())
-    assert "<details class=\"table-block\" open>" in short
+    assert '<details class="table-block" open>' in short
     long = table_html(pd.DataFrame({"x": range(26)}), open=True, known_sources=set())
-    assert "<details class=\"table-block\">" in long and "table-long" in long and "26 rows" in long
+    assert '<details class="table-block">' in long and "table-long" in long and "26 rows" in long
     cut = table_html(pd.DataFrame({"x": range(30)}), max_rows=10, known_sources=set())
     assert "first 10 of 30 rows" in cut and len(cells(cut)) == 10
 
@@ -93,3 +93,8 @@ def test_an_empty_table_is_a_sentence():
 def test_a_table_needs_a_data_frame(bad):
     with pytest.raises(TypeError, match="a pandas DataFrame"):
         table_html(bad, known_sources=set())
+
+
+def test_categories_spelt_as_identifiers_read_as_words():
+    frame = pd.DataFrame({"basis": ["company_reported, press_reported"], "parameter": ["haircut_pct"]})
+    assert cells(table_html(frame, known_sources=set())) == ["company reported, press reported", "haircut_pct"]

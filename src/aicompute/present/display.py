@@ -58,6 +58,14 @@ NOT_DISCLOSED = "not disclosed"
 _MISSING_TEXT = {"", "<na>", "nan", "nat", "none", "null"}
 LONG_TABLE_ROWS = 25
 _SOURCE_COLUMNS = {"source_id", "sources", "source_ids", "source"}
+# Columns holding categories spelt as identifiers (company_reported, cloud_capacity): shown as words.
+_CATEGORY_COLUMNS = {"basis", "bases", "kind", "kinds", "status", "statuses", "measure", "type", "edge_type", "tier"}
+_IDENTIFIER = re.compile(r"[a-z]+(_[a-z]+)+")
+
+
+def category_text(text: str) -> str:
+    """``company_reported, press_reported`` → ``company reported, press reported``; other text unchanged."""
+    return _IDENTIFIER.sub(lambda m: m.group(0).replace("_", " "), text)
 
 
 def column_unit(column: str) -> str | None:
@@ -188,6 +196,8 @@ def table_html(
                 text = html.escape(formats[column].format(value))
             elif column in _SOURCE_COLUMNS and not is_missing(value):
                 text = source_links(cell_text(value), known)
+            elif column in _CATEGORY_COLUMNS:
+                text = html.escape(category_text(cell_text(value, column_unit(column))))
             else:
                 text = html.escape(cell_text(value, column_unit(column)))
             css = ' class="num"' if column in numeric else ""
