@@ -131,7 +131,8 @@ def test_the_appendix_lists_each_parameter_used_beside_its_declared_default():
     assert backlog.loc["haircut_pct", ["value used", "default", "changed"]].tolist() == ["25", "0", True]
     assert backlog.loc["providers", "value used"] == "Microsoft, Oracle, Alphabet, Amazon"
     assert backlog.loc["include_undated", ["value used", "changed"]].tolist() == ["no", False]
-    assert "chapter_params" not in set(frame["parameter"]) and "appendix" not in set(frame["chapter"])
+    assert "chapter_params" not in set(frame["parameter"]) and "Appendix" not in set(frame["chapter"])
+    assert list(frame["chapter"].unique()) == ["Summary", "Backlog", "Circular", "Passthrough", "Absorption", "Quality"]
     absorption = frame[frame["parameter"] == "gw"].iloc[0]
     assert absorption["value used"] == "from the data" and absorption["explanation"].startswith("Override the capacity")
 

@@ -119,12 +119,12 @@ def parameter_frame(chapter_params: dict[str, dict] | None = None) -> pd.DataFra
             used = given.get(declared.name, declared.default)
             rows.append(
                 {
-                    "chapter": spec.title,
+                    "chapter": name.capitalize(),
                     "parameter": declared.name,
                     "value used": parameter_text(used),
                     "default": parameter_text(declared.default),
                     "changed": used != declared.default,
-                    "explanation": explanation_text(declared.help),
+                    "explanation": explanation_text(declared.help) or "no explanation in the notebook",
                 }
             )
     return pd.DataFrame(rows, columns=["chapter", "parameter", "value used", "default", "changed", "explanation"])
