@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import time
 
@@ -50,8 +51,32 @@ def offline_page(browser, requests: list[str], width: int = 1280, height: int = 
     return page
 
 
+# What the summary's first cell shows (the integrator writes it); only a stand-in for a build whose summary lacks it.
+STAND_IN_BOTTOM_LINE = (
+    '<div class="jp-Cell"><div class="bottom-line"><p><strong>The question:</strong> is the boom circular?</p>'
+    '<p class="verdict-tally">6 supported, 5 partly, 1 cannot tell</p><p>Three key numbers, each with its range.</p>'
+    "<p><strong>Biggest caveat:</strong> stand-in text.</p></div></div>"
+)
+
+
 @pytest.fixture(scope="module")
-def page_session(built_repo):
+def report_page(built_repo, tmp_path_factory) -> str:
+    """The built page; if the summary does not yet emit its bottom line, a copy with a stand-in where it goes."""
+    page = (built_repo / "report" / "index.html").read_text(encoding="utf-8")
+    if 'class="bottom-line"' in page:
+        return (built_repo / "report" / "index.html").as_uri()
+    marker = '<main id="report-main">'
+    assert marker in page
+    copy = tmp_path_factory.mktemp("stand-in") / "index.html"
+    copy.write_text(page.replace(marker, marker + STAND_IN_BOTTOM_LINE, 1), encoding="utf-8")
+    return copy.as_uri()
+
+
+ALL_DRAWN = "document.documentElement.getAttribute('data-charts-drawn') === 'true'"
+
+
+@pytest.fixture(scope="module")
+def page_session(built_repo, report_page):
     require_chromium()
     from playwright.sync_api import sync_playwright
 
@@ -63,7 +88,7 @@ def page_session(built_repo):
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda e: errors.append(str(e)))
         started = time.perf_counter()
-        page.goto((built_repo / "report" / "index.html").as_uri())
+        page.goto(report_page)
         page.wait_for_function(
             "document.querySelectorAll('.vega-target[data-drawn]').length === "
             "document.querySelectorAll('script.vega-spec').length",
@@ -71,10 +96,12 @@ def page_session(built_repo):
         )
         yield {
             "page": page,
+            "browser": browser,
             "requests": requests,
             "errors": errors,
             "seconds": time.perf_counter() - started,
             "repo": built_repo,
+            "url": report_page,
         }
         browser.close()
 
@@ -101,10 +128,10 @@ def test_hovering_a_mark_shows_a_tooltip_with_its_source(page_session):
     assert "provider" in text and "basis" in text
 
 
-def test_table_of_contents_links_resolve(page_session):
+def test_navigation_lists_every_chapter_and_its_links_resolve(page_session):
     page = page_session["page"]
-    targets = page.evaluate("Array.from(document.querySelectorAll('.report-toc a')).map(a => a.getAttribute('href'))")
-    assert len(targets) > 20
+    targets = page.evaluate("Array.from(document.querySelectorAll('.side-nav a')).map(a => a.getAttribute('href'))")
+    assert len(targets) == 7 and targets[0] == "#chapter-summary"
     missing = page.evaluate(
         "(ids) => ids.filter(h => !document.getElementById(decodeURIComponent(h.slice(1))))", targets
     )
@@ -115,12 +142,99 @@ def test_table_of_contents_links_resolve(page_session):
     )
 
 
-def test_an_executed_chapter_shows_its_charts_in_stock_nbconvert_offline(page_session, tmp_path):
+def box(page, selector: str) -> dict:
+    return page.evaluate(
+        "(s) => { const r = document.querySelector(s).getBoundingClientRect(); return {top: r.top, bottom: r.bottom} }",
+        selector,
+    )
+
+
+def test_the_bottom_line_and_verdict_tally_are_on_the_first_screen(page_session):
+    page = page_session["page"]
+    page.evaluate("window.scrollTo(0, 0)")
+    for selector in (".bottom-line", ".bottom-line .verdict-tally"):
+        where = box(page, selector)
+        assert 0 <= where["top"] and where["bottom"] <= 900, (selector, where)
+
+
+def test_on_a_phone_nothing_overflows_and_the_bottom_line_starts_on_the_first_screen(page_session):
+    phone = offline_page(page_session["browser"], [], width=390, height=844)
+    phone.goto(page_session["url"])
+    phone.wait_for_function(ALL_DRAWN, timeout=30_000)
+    assert phone.evaluate("document.scrollingElement.scrollWidth") <= 390
+    assert box(phone, ".bottom-line")["top"] < 844 / 2
+    assert box(phone, ".bottom-line .verdict-tally")["bottom"] <= 844
+    assert phone.evaluate("getComputedStyle(document.querySelector('.side-nav')).display") == "none"
+    phone.close()
+
+
+def test_every_chart_has_a_descriptive_label_and_a_caption(page_session):
+    page = page_session["page"]
+    charts = page.evaluate(
+        """Array.from(document.querySelectorAll('figure.aicompute-chart')).map(f => ({
+             id: f.id,
+             label: (f.querySelector('[role=img][aria-label]') || {getAttribute: () => ''}).getAttribute('aria-label'),
+             svg: f.querySelector('svg').getAttribute('aria-label'),
+             caption: (f.querySelector('figcaption') || {textContent: ''}).textContent.trim()}))"""
+    )
+    assert len(charts) == len(chart_outputs(page_session["repo"]))
+    for chart in charts:
+        assert len(chart["label"]) > 20 and chart["label"] != "Vega visualization", chart
+        assert chart["svg"] == chart["label"], chart
+    # Charts with a subtitle carry its source line as a visible caption (the chart builders write it).
+    assert sum(bool(c["caption"]) for c in charts) >= len(charts) / 2, charts
+
+
+def test_no_raw_missing_values_or_flags_in_the_text(page_session):
+    text = page_session["page"].evaluate(
+        """(() => { const c = document.body.cloneNode(true);
+           c.querySelectorAll('code, pre, script, style, svg, .vega-bindings').forEach(e => e.remove());
+           return c.textContent; })()"""
+    )
+    found = [
+        text[max(0, m.start() - 60) : m.end() + 20] for m in re.finditer(r"<NA>|\b(None|NaN|nan|True|False)\b", text)
+    ]
+    assert found == []
+
+
+def test_every_source_link_in_a_table_resolves(page_session):
+    page = page_session["page"]
+    links = page.evaluate("Array.from(document.querySelectorAll('a.source-link')).map(a => a.getAttribute('href'))")
+    assert len(links) > 20
+    assert page.evaluate("(ids) => ids.filter(h => !document.getElementById(h.slice(1)))", links) == []
+
+
+def test_the_page_is_valid_html_with_every_script_inside_the_body(built_repo):
+    page = (built_repo / "report" / "index.html").read_text(encoding="utf-8")
+    # The last </body> (the Vega bundle's code writes one into a string) ends the document.
+    assert page.rstrip().endswith("</body>\n</html>")
+    after_body = page[page.rindex("</body>") :]
+    assert "<script" not in after_body
+    assert not re.search(r"<table[^>]*>\s*<thead>.*?</thead>\s*<tbody>\s*</tbody>", page, re.DOTALL), "an empty table"
+
+
+def test_printing_to_pdf_gives_a_whole_document(page_session, tmp_path):
+    page = page_session["page"]
+    page.emulate_media(media="print")
+    try:
+        hidden_nav = page.evaluate("getComputedStyle(document.querySelector('.top-nav')).display")
+        closed_table = page.evaluate(
+            "document.querySelector('details.table-block:not([open]) table').getBoundingClientRect().height"
+        )
+        pdf = page.pdf(path=str(tmp_path / "report.pdf"), format="A4", print_background=True)
+    finally:
+        page.emulate_media(media="screen")
+    assert hidden_nav == "none"
+    assert closed_table > 0, "collapsed tables are printed open"
+    assert pdf.startswith(b"%PDF") and len(pdf) > 200_000
+    assert len(re.findall(rb"/Type\s*/Page\b", pdf)) > 20
+
+
+def test_an_executed_chapter_shows_its_charts_in_stock_nbconvert_offline(built_repo, page_session, tmp_path):
     """A forker converts an executed chapter with stock nbconvert (no template of ours) and opens it with no network."""
     import subprocess
     import sys
 
-    built_repo = page_session["repo"]
     executed = built_repo / "report" / "notebooks" / "passthrough.ipynb"
     subprocess.run(
         [sys.executable, "-m", "jupyter", "nbconvert", "--to", "html", "--output-dir", str(tmp_path), str(executed)],
@@ -128,8 +242,8 @@ def test_an_executed_chapter_shows_its_charts_in_stock_nbconvert_offline(page_se
         capture_output=True,
     )
     requests: list[str] = []
-    # One Playwright session per module: open a page in the fixture's browser.
-    page = offline_page(page_session["page"].context.browser, requests)
+    # One Playwright per process: reuse the module's browser (a second sync_playwright() would refuse to start).
+    page = offline_page(page_session["browser"], requests)
     page.goto((tmp_path / "passthrough.html").as_uri())
     page.wait_for_load_state("load")
     sizes = page.evaluate(

@@ -73,26 +73,83 @@ def _checked_bundle(cache: Path) -> str | None:
     return bundle if _looks_complete(bundle) else None
 
 
-def parameters_cell(name: str, parameters: dict) -> dict:
-    rows = (
-        "".join(
-            f"<tr><td><code>{html.escape(key)}</code></td><td><code>{html.escape(json.dumps(value))}</code></td></tr>"
-            for key, value in sorted(parameters.items())
+def chart_title(spec: dict) -> tuple[str, list[str]]:
+    """The chart's title and subtitle lines: the top-level title, else the first one found in its layers/concats."""
+    title = spec.get("title")
+    if isinstance(title, str):
+        return title, []
+    if isinstance(title, dict) and title.get("text"):
+        text = title["text"]
+        subtitle = title.get("subtitle") or []
+        return (" ".join(text) if isinstance(text, list) else str(text)), (
+            [subtitle] if isinstance(subtitle, str) else [str(line) for line in subtitle]
         )
-        or "<tr><td colspan='2'>none</td></tr>"
-    )
-    source = (
-        f'<details class="chapter-params" id="params-{html.escape(name)}"><summary>Parameters this chapter ran with'
-        f"</summary><table><thead><tr><th>parameter</th><th>value</th></tr></thead><tbody>{rows}</tbody></table>"
-        "</details>"
-    )
-    return {"cell_type": "markdown", "id": f"{name}-params", "metadata": {}, "source": source}
+    for key in ("layer", "vconcat", "hconcat", "concat"):
+        for child in spec.get(key) or []:
+            if isinstance(child, dict):
+                found = chart_title(child)
+                if found[0]:
+                    return found
+    return "", []
 
 
-def merged_notebook(manifest: Manifest, executed: dict[str, dict], parameters: dict[str, dict]) -> dict:
-    """One notebook: the chapters in report order, parameter cells replaced by a table of the values used."""
+def chart_caption(subtitle: list[str]) -> str:
+    """The visible caption under a chart: the subtitle's source/date line ("Source: … · as of …").
+
+    The subtitle's last line carries it by convention; if a line names its sources mid-sentence, the caption starts
+    at "Source"; with no such line, the last line."""
+    for line in reversed(subtitle):
+        at = line.find("Source")
+        if at >= 0:
+            return line[at:].strip()
+    return subtitle[-1].strip() if subtitle else ""
+
+
+def chart_label(spec: dict, name: str) -> str:
+    """The accessible description of a chart: its title and subtitle (or its description, or its name)."""
+    title, subtitle = chart_title(spec)
+    text = " ".join(part.strip() for part in [title, *subtitle] if part and part.strip())
+    return text or str(spec.get("description") or "") or f"Chart: {name.replace('-', ' ')}"
+
+
+def chapter_heading(cells: list[dict], fallback: str) -> str:
+    """The chapter's title as its notebook writes it: the first level-1 Markdown heading in its cells' sources."""
+    for cell in cells:
+        if cell.get("cell_type") != "markdown":
+            continue
+        source = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
+        for line in source.splitlines():
+            if line.startswith("# "):
+                return re.sub(r"[*_`]", "", line[2:]).strip()
+    return fallback
+
+
+def navigation(manifest: Manifest, executed: dict[str, dict]) -> list[dict[str, str]]:
+    """One entry per chapter, in report order: its anchor and its heading (from the notebook, not the page)."""
+    return [
+        {"href": f"#chapter-{name}", "text": chapter_heading(executed[name]["cells"], manifest.get(name).title)}
+        for name in manifest.report_order
+    ]
+
+
+def _is_bottom_line(cell: dict) -> bool:
+    """A cell that shows the summary's bottom line (``<div class="bottom-line">``), in its source or its output."""
+    texts = [cell["source"] if isinstance(cell.get("source"), str) else "".join(cell.get("source", []))]
+    for output in cell.get("outputs", []):
+        html_text = output.get("data", {}).get("text/html", "")
+        texts.append(html_text if isinstance(html_text, str) else "".join(html_text))
+    marker = re.compile(r"""class=["'][^"']*\bbottom-line\b""")
+    return any(marker.search(text) for text in texts[1:]) or (
+        cell.get("cell_type") == "markdown" and bool(marker.search(texts[0]))
+    )
+
+
+def merged_notebook(manifest: Manifest, executed: dict[str, dict]) -> dict:
+    """One notebook: the chapters in report order, each behind an anchor; the bottom line first; every chart output
+    given its anchor, accessible label and caption."""
     first = executed[manifest.report_order[0]]
     merged = {"cells": [], "metadata": copy.deepcopy(first["metadata"]), "nbformat": 4, "nbformat_minor": 5}
+    bottom_line: list[dict] = []
     for name in manifest.report_order:
         cells = [c for c in executed[name]["cells"] if not _HIDDEN_TAGS & set(c.get("metadata", {}).get("tags", []))]
         merged["cells"].append(
@@ -100,7 +157,7 @@ def merged_notebook(manifest: Manifest, executed: dict[str, dict], parameters: d
                 "cell_type": "markdown",
                 "id": f"{name}-anchor",
                 "metadata": {},
-                "source": f'<div id="chapter-{html.escape(name)}"></div>',
+                "source": f'<div id="chapter-{html.escape(name)}" class="chapter-anchor"></div>',
             }
         )
         charts = 0
@@ -111,53 +168,60 @@ def merged_notebook(manifest: Manifest, executed: dict[str, dict], parameters: d
                 if MIMETYPE in output.get("data", {}):
                     charts += 1
                     meta = output.setdefault("metadata", {}).setdefault(MIMETYPE, {}) or {}
+                    chart = meta.get("name") or f"chart-{charts}"
+                    spec = output["data"][MIMETYPE]
                     output["metadata"][MIMETYPE] = {
                         **meta,
-                        "anchor": f"chart-{name}--{meta.get('name') or f'chart-{charts}'}",
+                        "anchor": f"chart-{name}--{chart}",
+                        "label": chart_label(spec, chart),
+                        "caption": chart_caption(chart_title(spec)[1]),
                     }
+            # The answer comes first: the summary's bottom line sits right under the page header.
+            if not bottom_line and _is_bottom_line(cell):
+                bottom_line.append(cell)
+                continue
             merged["cells"].append(cell)
-            if index == 0:
-                merged["cells"].append(parameters_cell(name, parameters[name]))
+    merged["cells"][:0] = bottom_line
     return merged
 
 
-_HEADING = re.compile(r'<h([12]) id="([^"]*)">(.*?)<a class="anchor-link" href="#[^"]*">', re.DOTALL)
+_HEADING_ID = re.compile(r'<h([1-6]) id="([^"]*)">(.*?)<a class="anchor-link" href="#[^"]*">', re.DOTALL)
 
 
-def add_table_of_contents(page: str) -> str:
-    """Give every h1/h2 a unique id (chapters repeat headings such as 'Caveats') and list them in the TOC."""
+def unique_heading_ids(page: str) -> str:
+    """Give every heading a unique id (chapters repeat headings such as 'Caveats'): duplicate ids are invalid HTML
+    and would send a link to the first chapter's heading."""
     used: dict[str, int] = {}
-    entries: list[tuple[int, str, str]] = []
 
     def unique(match: re.Match) -> str:
         level, anchor, text = match.group(1), match.group(2), match.group(3)
         used[anchor] = used.get(anchor, 0) + 1
         if used[anchor] > 1:
             anchor = f"{anchor}-{used[anchor]}"
-        entries.append((int(level), anchor, re.sub(r"<[^>]+>", "", text).strip()))
         return f'<h{level} id="{anchor}">{text}<a class="anchor-link" href="#{anchor}">'
 
-    page = _HEADING.sub(unique, page)
-    toc = ["<strong>Contents</strong><ol>"]
-    open_sub = False
-    for level, anchor, text in entries:
-        if level == 1:
-            if open_sub:
-                toc.append("</ol></li>")
-                open_sub = False
-            toc.append(f'<li><a href="#{anchor}">{text}</a>')
-        else:
-            if not open_sub:
-                toc.append("<ol>")
-                open_sub = True
-            toc.append(f'<li><a href="#{anchor}">{text}</a></li>')
-    if open_sub:
-        toc.append("</ol>")
-    toc.append("</li></ol>" if entries else "</ol>")
-    return page.replace("<!--AICOMPUTE-TOC-->", "".join(toc), 1)
+    return _HEADING_ID.sub(unique, page)
 
 
-def render_html(merged: dict, *, title: str, subtitle: str, as_of: str, scenario: str, show_code: bool) -> str:
+def analysis_date(manifest: Manifest, parameters: dict[str, dict]) -> str:
+    """The report-level ``as_of`` the chapters ran with (several values joined if a chapter was given its own)."""
+    dates = sorted({str(p["as_of"]) for p in parameters.values() if "as_of" in p})
+    if not dates:
+        return str(manifest.shared.get("as_of", "not set"))
+    return " / ".join(dates)
+
+
+def render_html(
+    merged: dict,
+    *,
+    title: str,
+    subtitle: str,
+    as_of: str,
+    newest_source: str,
+    scenario: str,
+    show_code: bool,
+    chapters: list[dict[str, str]] | None = None,
+) -> str:
     import nbformat
     from nbconvert import HTMLExporter
     from traitlets.config import Config
@@ -178,7 +242,9 @@ def render_html(merged: dict, *, title: str, subtitle: str, as_of: str, scenario
             "title": title,
             "subtitle": subtitle,
             "as_of": as_of,
+            "newest_source": newest_source,
             "scenario": scenario,
+            "chapters": chapters or [],
             "mimetype": MIMETYPE,
             "css": (TEMPLATES / "aicompute" / "report.css").read_text(encoding="utf-8"),
             "vega_bundle": vega_bundle(),
@@ -187,7 +253,7 @@ def render_html(merged: dict, *, title: str, subtitle: str, as_of: str, scenario
     # reads() normalises the JSON form (sources as lists of lines) into the node form nbconvert expects.
     node = nbformat.reads(json.dumps(merged), as_version=4)
     body, _ = exporter.from_notebook_node(node, resources=resources)
-    return add_table_of_contents(body)
+    return unique_heading_ids(body)
 
 
 def render_report(
@@ -200,10 +266,12 @@ def render_report(
         for name in manifest.report_order
     }
     page = render_html(
-        merged_notebook(manifest, executed, parameters),
+        merged_notebook(manifest, executed),
         title=manifest.title,
         subtitle=manifest.subtitle,
-        as_of=as_of_date().strftime("%Y-%m-%d"),
+        as_of=analysis_date(manifest, parameters),
+        newest_source=as_of_date().strftime("%Y-%m-%d"),
+        chapters=navigation(manifest, executed),
         scenario=scenario,
         show_code=show_code,
     )

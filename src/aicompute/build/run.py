@@ -117,11 +117,17 @@ def context_hash(manifest: Manifest) -> str:
 
 
 def hand_upstream_parameters(manifest: Manifest, parameters: dict[str, dict]) -> None:
-    """A notebook that declares ``chapter_params`` (the summary) is given the resolved parameters of the notebooks it
-    depends on, so that what it recomputes (the robustness grid) is centred on exactly this run."""
+    """A notebook that declares ``chapter_params`` is given the resolved parameters of the notebooks it depends on
+    (the summary: so that what it recomputes, the robustness grid, is centred on exactly this run); one with no
+    dependencies (the appendix, which lists them) gets every other notebook's, without making it wait for them."""
+    own = {
+        spec.name: {k: v for k, v in parameters[spec.name].items() if k != "chapter_params"}
+        for spec in manifest.notebooks
+    }
     for spec in manifest.notebooks:
         if "chapter_params" in declared_parameters(spec.path):
-            parameters[spec.name]["chapter_params"] = {name: dict(parameters[name]) for name in spec.depends_on}
+            upstream = spec.depends_on or [s.name for s in manifest.notebooks if s.name != spec.name]
+            parameters[spec.name]["chapter_params"] = {name: dict(own[name]) for name in upstream}
 
 
 def static_key(source: Path, parameters: dict, code_hash: str, context: str, upstream: list[str]) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import html
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -52,17 +53,18 @@ def sources_html(sources: pd.DataFrame) -> str:
             if url.startswith(("http://", "https://"))
             else html.escape(str(r.title))
         )
-        published = "" if pd.isna(r.published) else f"{r.published:%Y-%m-%d}"
+        published = "no date given" if pd.isna(r.published) else f"{r.published:%Y-%m-%d}"
         rows.append(
-            f"<tr><td><code>{html.escape(r.source_id)}</code></td><td>{html.escape(str(r.publisher))}</td>"
+            f'<tr id="source-{html.escape(r.source_id, quote=True)}"><td><code>{html.escape(r.source_id)}</code></td>'
+            f"<td>{html.escape(str(r.publisher))}</td>"
             f"<td>{link}</td><td>{published}</td><td>{r.accessed:%Y-%m-%d}</td>"
-            f"<td>{html.escape(str(r.kind))}</td><td>{'yes' if r.paywalled else 'no'}</td></tr>"
+            f"<td>{html.escape(str(r.kind).replace('_', ' '))}</td><td>{'yes' if r.paywalled else 'no'}</td></tr>"
         )
     return (
-        "<table class='aicompute-table'><thead><tr><th>id</th><th>publisher</th><th>title (link)</th>"
-        "<th>published</th><th>accessed</th><th>kind</th><th>paywalled</th></tr></thead><tbody>"
+        "<div class='table-scroll'><table class='aicompute-table sources'><thead><tr><th>Source</th><th>Publisher</th>"
+        "<th>Title (link)</th><th>Published</th><th>Accessed</th><th>Kind</th><th>Paywalled</th></tr></thead><tbody>"
         + "".join(rows)
-        + "</tbody></table>"
+        + "</tbody></table></div>"
     )
 
 
@@ -79,23 +81,53 @@ def downloads_html(files: list[Path]) -> str:
     return "<ul>" + "".join(items) + "</ul>"
 
 
-def parameter_frame() -> pd.DataFrame:
-    """Every notebook parameter: its default in the manifest, its type and its explanation."""
+def parameter_text(value: object) -> str:
+    """A parameter value as a reader would write it: None means the notebook takes it from the data."""
+    if value is None:
+        return "from the data"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list | tuple):
+        return ", ".join(parameter_text(v) for v in value) or "none"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def explanation_text(comment: str) -> str:
+    """A parameter's comment for readers: Python's None/True/False in words."""
+    comment = re.sub(r"\bNone\b", "not set", comment)
+    return re.sub(r"\b(True|False)\b", lambda m: "yes" if m.group(1) == "True" else "no", comment)
+
+
+def parameter_frame(chapter_params: dict[str, dict] | None = None) -> pd.DataFrame:
+    """Every parameter each chapter ran with, beside the default its notebook declares, and its explanation.
+
+    ``chapter_params`` is ``{chapter: {name: value}}`` as the build hands it (resolved parameters: report-level,
+    manifest, scenario and overrides); a parameter it does not name ran at its declared default. Without it, the
+    manifest's values are shown. The appendix itself and the hand-over parameter ``chapter_params`` are left out."""
     manifest = load_manifest()
     rows = []
-    for spec in manifest.notebooks:
+    for name in manifest.report_order:
+        spec = manifest.get(name)
+        if name == "appendix":
+            continue
+        given = spec.parameters if chapter_params is None else chapter_params.get(name, {})
         for declared in declared_parameters(spec.path).values():
-            value = spec.parameters.get(declared.name, declared.default)
+            if declared.name == "chapter_params":
+                continue
+            used = given.get(declared.name, declared.default)
             rows.append(
                 {
-                    "chapter": spec.name,
+                    "chapter": name.capitalize(),
                     "parameter": declared.name,
-                    "type": declared.type,
-                    "default": "from the data" if value is None else repr(value),
-                    "explanation": declared.help,
+                    "value used": parameter_text(used),
+                    "default": parameter_text(declared.default),
+                    "changed": used != declared.default,
+                    "explanation": explanation_text(declared.help) or "no explanation in the notebook",
                 }
             )
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=["chapter", "parameter", "value used", "default", "changed", "explanation"])
 
 
 def data_files() -> list[Path]:
