@@ -731,7 +731,7 @@ def flow_layout(
     return nodes, bands.reset_index(drop=True), scale
 
 
-def _band_points(bands: pd.DataFrame, steps: int = 24) -> pd.DataFrame:
+def _band_points(bands: pd.DataFrame, steps: int = 16) -> pd.DataFrame:
     """Each band as a smooth S-curve sampled left to right: x, top and bottom at each step (for an area mark)."""
     t = np.linspace(0.0, 1.0, steps)
     ease = t * t * (3 - 2 * t)
@@ -741,8 +741,9 @@ def _band_points(bands: pd.DataFrame, steps: int = 24) -> pd.DataFrame:
         x1 = COLUMN_X[b.target_col]
         top = b.y0_top + (b.y1_top - b.y0_top) * ease
         for xi, yi in zip(x0 + (x1 - x0) * t, top, strict=True):
-            rows.append({"link": b.link, "x": xi, "top": yi, "bottom": yi + b.width})
-    return pd.DataFrame(rows).merge(bands.drop(columns=["width"]), on="link")
+            rows.append({"link": b.link, "x": round(xi, 4), "top": round(yi, 2), "bottom": round(yi + b.width, 2)})
+    # Only what the marks need per point; the tooltip's words are looked up once per band (keeps the page small).
+    return pd.DataFrame(rows).merge(bands[["link", "color", "certainty"]], on="link")
 
 
 def _entity_color(name: str) -> str:
@@ -775,6 +776,8 @@ def deal_graph(
     bands["route"] = bands["payer"] + " → " + bands["payee"]
     bands["source_text"] = bands["sources"].map(lambda s: sources_text(s.split(", "), limit=3))
     points = _band_points(bands[bands["disclosed"]])
+    tip_fields = ["route", "amount_text", "kinds", "statuses", "deals", "source_text"]
+    lookup = alt.LookupData(data=bands[["link", *tip_fields]], key="link", fields=tip_fields)
     x = alt.X("x:Q", axis=None, scale=alt.Scale(domain=[0, 1]))
     y_scale = alt.Scale(domain=[FLOW_HEIGHT, 0])
     tips = [
@@ -789,6 +792,7 @@ def deal_graph(
     color = alt.Color("color:N", scale=None)
     firm = (
         alt.Chart(points[points["certainty"] == CONFIRMED])
+        .transform_lookup(lookup="link", from_=lookup)
         .mark_area(opacity=0.6, interpolate="monotone")
         .encode(
             x=x, y=alt.Y("top:Q", scale=y_scale, axis=None), y2="bottom:Q", detail="link:N", color=color, tooltip=tips
@@ -796,6 +800,7 @@ def deal_graph(
     )
     loose = (
         alt.Chart(points[points["certainty"] != CONFIRMED])
+        .transform_lookup(lookup="link", from_=lookup)
         .mark_area(fillOpacity=0.16, strokeDash=[4, 3], strokeWidth=1, strokeOpacity=0.9, interpolate="monotone")
         .encode(
             x=x,
@@ -812,6 +817,7 @@ def deal_graph(
     if threads_data is not None:
         layers.append(
             alt.Chart(threads_data)
+            .transform_lookup(lookup="link", from_=lookup)
             .mark_line(strokeDash=[1.5, 2.5], strokeWidth=1.5, opacity=0.9, interpolate="monotone")
             .encode(x=x, y=alt.Y("top:Q", scale=y_scale), detail="link:N", color=color, tooltip=tips)
         )
@@ -1088,8 +1094,8 @@ def waterfall_chart(
                 domain=["total", "sourced", "assumed"],
                 range=[PART_COLORS["total"], PART_COLORS["sourced"], PART_COLORS["assumed"]],
             ),
+            title=None,
             legend=alt.Legend(
-                title=None,
                 labelExpr="{'total': 'the dollar', 'sourced': 'sourced margin', "
                 "'assumed': 'assumed share (pale, dashed)'}[datum.label]",
             ),

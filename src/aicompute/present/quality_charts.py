@@ -97,14 +97,14 @@ def timing_chart(
         for months in (12, 24):
             value = getattr(r, f"within_{months}m_pct")
             disclosed = not pd.isna(value)
-            as_of = getattr(r, f"within_{months}m_as_of")
+            disclosed_for = getattr(r, f"within_{months}m_as_of")
             rows.append(
                 {
                     "provider": r.provider,
                     "window": f"within {months} months",
                     "share": float(value) if disclosed else 0.0,
                     "label": f"{value:.0f}%" if disclosed else "not disclosed",
-                    "as_of": f"{as_of:%b %Y}" if disclosed else "not disclosed",
+                    "as_of": f"{disclosed_for:%b %Y}" if disclosed else "not disclosed",
                 }
             )
     frame = pd.DataFrame(rows)

@@ -58,7 +58,7 @@ PART_COLORS: dict[str, str] = {
     "depreciation": "#253494",
     "operating cost": "#7fcdbb",
     "return on capital": "#41b6c4",
-    "gross margin of seller": "#d9d9d9",
+    "gross margin of seller": "#e0e4e8",
 }
 
 # Two measures or two windows side by side (e.g. equity in against spend back).
@@ -84,7 +84,7 @@ BASIS_COLORS: dict[str, str] = {
     "press_reported": "#7fcdbb",
     "press_report": "#7fcdbb",
     "analyst_estimate": "#41b6c4",
-    "derived": "#d9d9d9",
+    "derived": "#e0e4e8",
 }
 
 # Signs (a margin below or above zero): a red and a grey that are no company's colour.
