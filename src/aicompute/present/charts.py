@@ -71,17 +71,23 @@ def _publishers() -> dict[str, str]:
     return dict(zip(sources["source_id"], names, strict=True))
 
 
-def sources_text(source_ids: Iterable[str], lead: str = "", limit: int = 3) -> str:
+def sources_text(source_ids: Iterable[str], lead: str = "", limit: int = 3, max_chars: int = 72) -> str:
     """The publishers behind ``source_ids`` (most cited first), e.g. 'company filings; The Information, WSJ and 3 more'.
 
-    Names come from data/sources.csv, so the caption never shows a file name or a source id.
+    Names come from data/sources.csv, so the caption never shows a file name or a source id; fewer names are given
+    when the line would be longer than ``max_chars`` (it must fit on one caption line under a 560-px chart).
     """
     names = pd.Series([_publishers().get(i, i) for i in source_ids if isinstance(i, str) and i]).str.strip()
     ranked = list(names.value_counts(sort=True).index) if not names.empty else []
-    shown = ", ".join(ranked[:limit])
-    more = f" and {len(ranked) - limit} more" if len(ranked) > limit else ""
-    body = f"{shown}{more}"
-    return f"{lead}; {body}" if lead and body else (lead or body or "see the sources list")
+    for shown_count in range(min(limit, len(ranked)), -1, -1):
+        shown = ", ".join(ranked[:shown_count])
+        rest = len(ranked) - shown_count
+        more = (f" and {rest} more" if shown else f"{rest} publishers") if rest else ""
+        body = f"{shown}{more}"
+        text = f"{lead}; {body}" if lead and body else (lead or body or "see the sources list")
+        if len(text) <= max_chars or shown_count == 0:
+            return text
+    return lead or "see the sources list"
 
 
 def _lines(text: str | Sequence[str] | None, width: int) -> list[str]:
