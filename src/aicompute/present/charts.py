@@ -266,7 +266,10 @@ def backlog_series(
         top = float(s["high"].max()) * 1.45
         base = alt.Chart(s).encode(x=x)
         y = alt.Y("value:Q", title="US$ bn", scale=alt.Scale(domain=[0, top]), axis=alt.Axis(tickCount=3))
-        line = base.mark_line(point=True, color=ENTITY_COLORS.get(provider, "#555")).encode(
+        line = base.mark_line(
+            point=alt.OverlayMarkDef(color=ENTITY_COLORS.get(provider, "#555")),
+            color=ENTITY_COLORS.get(provider, "#555"),
+        ).encode(
             y=y,
             tooltip=[
                 alt.Tooltip("fiscal_label:N", title=f"{provider}, quarter"),
