@@ -894,8 +894,10 @@ def run(tables: dict[str, pd.DataFrame], params: dict) -> ChapterResult:
         label="Latest payback year across the defensible choices",
     )
     rates = sorted({*PATH_GROWTH_RATES, float(p["revenue_growth_pct"])})
+    # The band is the record's range across the choices, set above (``required`` is the record before that).
+    spread_of_required = book["required_revenue"]
     frames["payback_paths"] = payback_paths(
-        labs_revenue, required.value, required.low, required.high, start, p["horizon"], rates
+        labs_revenue, required.value, spread_of_required.low, spread_of_required.high, start, p["horizon"], rates
     )
     return ChapterResult(book, frames)
 

@@ -5,13 +5,10 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from aicompute.present.theme import TIER_COLORS, color_scale
+from aicompute.present.charts import _finish
+from aicompute.present.theme import PAIR_COLORS, TIER_COLORS, color_scale
 
 ALL = "All four"
-
-
-def _title(text: str, subtitle: str | list[str]) -> alt.TitleParams:
-    return alt.TitleParams(text=text, subtitle=subtitle if isinstance(subtitle, list) else [subtitle])
 
 
 def with_total_row(ladder: pd.DataFrame, total_label: str) -> pd.DataFrame:
@@ -43,11 +40,19 @@ def ladder_frame(ladder: pd.DataFrame, total_label: str) -> pd.DataFrame:
     return frame
 
 
-def ladder_chart(ladder: pd.DataFrame, *, title: str, subtitle: str | list[str], total_label: str = ALL) -> alt.Chart:
+def ladder_chart(
+    ladder: pd.DataFrame,
+    *,
+    title: str,
+    subtitle: str | list[str],
+    total_label: str = ALL,
+    source: str | None = None,
+    as_of: str | None = None,
+) -> alt.LayerChart:
     """One 100% bar per holder (and the total), tiers ordered firmest to weakest, $ and % on each wide segment."""
     frame = ladder_frame(ladder, total_label)
     holders = [*dict.fromkeys(ladder["holder"]), total_label]
-    base = alt.Chart(frame, title=_title(title, subtitle)).encode(
+    base = alt.Chart(frame).encode(
         y=alt.Y("holder:N", sort=holders, title=None),
         tooltip=[
             alt.Tooltip("holder:N", title="Whose"),
@@ -70,35 +75,47 @@ def ladder_chart(ladder: pd.DataFrame, *, title: str, subtitle: str | list[str],
     text = base.mark_text(baseline="middle", fontSize=10).encode(
         x="middle:Q", text="label:N", color=alt.Color("text_color:N", scale=None)
     )
-    return (bars + text).properties(width=560, height=34 * len(holders))
+    total = frame[frame["holder"] == total_label]
+    key = f"{total_label} ({total['total_text'].iloc[0] if not total.empty else ''}): " + "; ".join(
+        f"{r.tier_label} {r.amount_text} ({r.share_text})" for r in total.itertuples()
+    )
+    chart = (bars + text).properties(height=34 * len(holders))
+    return _finish(chart, title=title, subtitle=subtitle, source=source, as_of=as_of, key_values=key)
 
 
-def timing_chart(timing: pd.DataFrame, *, title: str, subtitle: str | list[str]) -> alt.Chart:
+def timing_chart(
+    timing: pd.DataFrame,
+    *,
+    title: str,
+    subtitle: str | list[str],
+    source: str | None = None,
+    as_of: str | None = None,
+) -> alt.LayerChart:
     """Share of each provider's backlog it expects to recognise within 12 and 24 months; 'not disclosed' shown."""
     rows = []
     for r in timing.itertuples():
         for months in (12, 24):
             value = getattr(r, f"within_{months}m_pct")
             disclosed = not pd.isna(value)
-            as_of = getattr(r, f"within_{months}m_as_of")
+            disclosed_for = getattr(r, f"within_{months}m_as_of")
             rows.append(
                 {
                     "provider": r.provider,
                     "window": f"within {months} months",
                     "share": float(value) if disclosed else 0.0,
                     "label": f"{value:.0f}%" if disclosed else "not disclosed",
-                    "as_of": f"{as_of:%b %Y}" if disclosed else "not disclosed",
+                    "as_of": f"{disclosed_for:%b %Y}" if disclosed else "not disclosed",
                 }
             )
     frame = pd.DataFrame(rows)
-    base = alt.Chart(frame, title=_title(title, subtitle)).encode(
+    base = alt.Chart(frame).encode(
         y=alt.Y("provider:N", sort=list(timing["provider"]), title=None),
         yOffset=alt.YOffset("window:N"),
         x=alt.X("share:Q", title="Share of backlog (%)", scale=alt.Scale(domain=[0, 100])),
     )
     bars = base.mark_bar().encode(
         color=alt.Color(
-            "window:N", scale=alt.Scale(range=["#08519c", "#9ecae1"]), title=None, legend=alt.Legend(orient="top")
+            "window:N", scale=alt.Scale(range=list(PAIR_COLORS)), title=None, legend=alt.Legend(orient="top")
         ),
         tooltip=[
             alt.Tooltip("provider:N", title="Provider"),
@@ -108,4 +125,6 @@ def timing_chart(timing: pd.DataFrame, *, title: str, subtitle: str | list[str])
         ],
     )
     text = base.mark_text(align="left", dx=4, fontSize=10).encode(text="label:N")
-    return (bars + text).properties(width=520, height=56 * len(timing))
+    key = "; ".join(f"{r.provider} {r.window}: {r.label}" for r in frame.itertuples())
+    chart = (bars + text).properties(height=56 * len(timing))
+    return _finish(chart, title=title, subtitle=subtitle, source=source, as_of=as_of, key_values=key)

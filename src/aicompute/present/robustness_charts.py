@@ -8,6 +8,7 @@ import altair as alt
 import pandas as pd
 
 from aicompute.analysis.verdicts import VERDICTS
+from aicompute.present.charts import _finish
 from aicompute.present.theme import color_scale
 
 # The ledger's badge colours (report.css), so a verdict looks the same in the table and the chart.
@@ -33,13 +34,21 @@ def verdict_shares(results: Mapping[str, object], order: Sequence[str] | None = 
     return pd.DataFrame(rows)
 
 
-def spec_curve(results: Mapping[str, object], title: str, subtitle: str | list[str]) -> alt.Chart:
+def spec_curve(
+    results: Mapping[str, object],
+    title: str,
+    subtitle: str | list[str],
+    *,
+    source: str | None = None,
+    as_of: str | None = None,
+) -> alt.Chart:
     """Stacked horizontal bars, one per claim: how the verdict spreads across the grid of defensible choices."""
     frame = verdict_shares(results)
-    frame = frame[frame["share"] > 0]
+    frame = frame[frame["share"] > 0].copy()
+    frame["share_text"] = frame["share"].map(lambda v: f"{v:.0%}")
     claims = list(results)
-    return (
-        alt.Chart(frame, title=alt.TitleParams(title, subtitle=subtitle if isinstance(subtitle, list) else [subtitle]))
+    chart = (
+        alt.Chart(frame)
         .mark_bar()
         .encode(
             y=alt.Y("claim:N", sort=claims, title=None),
@@ -47,20 +56,25 @@ def spec_curve(results: Mapping[str, object], title: str, subtitle: str | list[s
                 "share:Q",
                 stack="zero",
                 axis=alt.Axis(format="%"),
-                title="share of specifications",
+                title="Share of the defensible specifications (%)",
                 scale=alt.Scale(domain=[0, 1]),
             ),
-            color=alt.Color("verdict:N", scale=color_scale(VERDICT_COLORS, list(VERDICTS)), title="verdict"),
+            color=alt.Color("verdict:N", scale=color_scale(VERDICT_COLORS, list(VERDICTS)), title=None),
             order=alt.Order("order:Q"),
             tooltip=[
-                "claim:N",
-                "verdict:N",
-                alt.Tooltip("share:Q", format=".0%"),
-                alt.Tooltip("central:N", title="verdict at the central choices"),
-                "specifications:Q",
-                alt.Tooltip("robustness:N", title="robust / flips if"),
+                alt.Tooltip("claim:N", title="Claim"),
+                alt.Tooltip("verdict:N", title="Verdict"),
+                alt.Tooltip("share_text:N", title="Share of specifications"),
+                alt.Tooltip("central:N", title="Verdict at the central choices"),
+                alt.Tooltip("specifications:Q", title="Specifications", format=","),
+                alt.Tooltip("robustness:N", title="Robust, or flips if"),
             ],
         )
         .transform_calculate(order=f"indexof({list(VERDICTS)!r}, datum.verdict)")
         .properties(height=alt.Step(22))
     )
+    key = "; ".join(
+        f"{claim}: " + ", ".join(f"{r.verdict} {r.share_text}" for r in g.itertuples())
+        for claim, g in frame.groupby("claim", sort=False)
+    )
+    return _finish(chart, title=title, subtitle=subtitle, source=source, as_of=as_of, key_values=key)

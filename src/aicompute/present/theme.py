@@ -27,24 +27,45 @@ ENTITY_COLORS: dict[str, str] = {
     "Meta": "#0f4c81",
 }
 
+# Entities drawn only in the circular-money chart (the lumped "other" investors stay a neutral grey).
+ENTITY_COLORS.update({"Other investors": "#8c8c8c", "SpaceX (xAI)": ENTITY_COLORS["xAI"], "Cerebras": "#b15928",
+                      "Akamai": "#fb9a99"})
+
+# Category palettes below are tonal ramps (slate blues, teals, greys) that share no colour with ENTITY_COLORS, so a
+# colour always means one company, and a category is read as a shade. tests/test_charts.py checks the two never meet.
+
 # Kinds of money flow in the circular-investment chapter.
 FLOW_COLORS: dict[str, str] = {
-    "equity": "#1f78b4",
-    "cloud_capacity": "#d95f02",
-    "chips": "#7570b3",
-    "datacenter_lease": "#66a61e",
-    "other": "#a6a6a6",
+    "equity": "#253494",
+    "cloud_capacity": "#41b6c4",
+    "chips": "#7fcdbb",
+    "datacenter_lease": "#225ea8",
+    "other": "#c7e9b4",
+}
+FLOW_LABELS: dict[str, str] = {
+    "equity": "Equity",
+    "cloud_capacity": "Cloud capacity",
+    "chips": "Chips",
+    "datacenter_lease": "Data-center lease",
+    "other": "Other",
 }
 
-# Layers of the pass-through waterfall and parts of the cost stack.
+# Layers of the pass-through waterfall (sourced solid, assumed pale) and parts of the cost stack.
 PART_COLORS: dict[str, str] = {
-    "kept": "#1b9e77",
-    "paid on": "#d95f02",
-    "depreciation": "#4d4d4d",
-    "operating cost": "#a6a6a6",
-    "return on capital": "#1f78b4",
-    "gross margin of seller": "#e6ab02",
+    "sourced": "#3f4f63",
+    "assumed": "#b9c4d0",
+    "total": "#1d2733",
+    "depreciation": "#253494",
+    "operating cost": "#7fcdbb",
+    "return on capital": "#41b6c4",
+    "gross margin of seller": "#e0e4e8",
 }
+
+# Two measures or two windows side by side (e.g. equity in against spend back).
+PAIR_COLORS: tuple[str, str] = ("#253494", "#7fcdbb")
+
+# The end an assumption is set to in a tornado.
+END_COLORS: dict[str, str] = {"low end of its range": "#41b6c4", "high end of its range": "#253494"}
 
 # Tiers of the demand-quality ladder, firmest (dark green) to weakest, "not disclosed" in neutral grey. These are
 # categories, so none reuses an entity's colour.
@@ -58,13 +79,19 @@ TIER_COLORS: dict[str, str] = {
 }
 
 BASIS_COLORS: dict[str, str] = {
-    "company_reported": "#1f78b4",
-    "company_disclosure": "#1f78b4",
-    "press_reported": "#d95f02",
-    "press_report": "#d95f02",
-    "analyst_estimate": "#7570b3",
-    "derived": "#a6a6a6",
+    "company_reported": "#225ea8",
+    "company_disclosure": "#225ea8",
+    "press_reported": "#7fcdbb",
+    "press_report": "#7fcdbb",
+    "analyst_estimate": "#41b6c4",
+    "derived": "#e0e4e8",
 }
+
+# Signs (a margin below or above zero): a red and a grey that are no company's colour.
+SIGN_COLORS: dict[str, str] = {"negative": "#b2182b", "positive": "#3f4f63"}
+
+# Width of every chart, labels included (autosize "fit"); the page scales it down on a phone.
+WIDTH = 560
 
 
 def color_scale(colors: dict[str, str], domain: list[str] | None = None) -> alt.Scale:
@@ -78,7 +105,7 @@ def aicompute_theme() -> alt.theme.ThemeConfig:
     return {
         "config": {
             "font": FONT,
-            "view": {"continuousWidth": 560, "continuousHeight": 300, "stroke": None},
+            "view": {"continuousWidth": WIDTH, "continuousHeight": 300, "stroke": None},
             "title": {
                 "anchor": "start",
                 "fontSize": 15,
@@ -90,11 +117,17 @@ def aicompute_theme() -> alt.theme.ThemeConfig:
             "legend": {
                 "labelFontSize": 11,
                 "titleFontSize": 12,
-                "orient": "bottom",
+                # Legends sit above the marks they explain, never below a tall chart.
+                "orient": "top",
                 "direction": "horizontal",
-                "columns": 4,
+                "columns": 3,
+                "labelLimit": 260,
+                "symbolType": "square",
             },
-            "range": {"category": list(ENTITY_COLORS.values())},
+            "axisX": {"labelFlush": True},
+            "text": {"font": FONT},
+            # A chart without a scale of its own gets neutral slate shades, never an entity's colour.
+            "range": {"category": ["#3f4f63", "#41b6c4", "#253494", "#7fcdbb", "#b9c4d0", "#225ea8"]},
         }
     }
 
