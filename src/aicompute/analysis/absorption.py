@@ -13,6 +13,7 @@ import pandas as pd
 
 from aicompute.analysis import sensitivity
 from aicompute.analysis.data import central_value
+from aicompute.analysis.formula import Formula, evaluate
 from aicompute.analysis.records import ChapterResult, RecordBook, _plain
 
 
@@ -45,30 +46,55 @@ def capital(a: CapacityAssumptions) -> float:
     return a.gw * a.cost_per_gw
 
 
-def annual_cost_parts(gw, cost_per_gw, life, ret_pct, opex_pct, margin_pct) -> dict:
-    """The one cost formula, on floats or numpy arrays alike: the parts of the annual revenue requirement.
+# The one cost formula, declared once. The model evaluates it (annual_cost_parts, required_revenue, run) and the
+# page's what-if chart compiles the same steps into Vega expressions (aicompute.present.interactive).
+# Capital = GW × cost per GW; depreciation = capital / life; operating cost and the required return are percents of
+# capital; the seller's gross margin grosses the cost up to the revenue it must charge.
+COST_FORMULA = Formula(
+    inputs=("gw", "cost_per_gw", "life", "ret_pct", "opex_pct", "margin_pct"),
+    steps=(
+        ("capital", "gw * cost_per_gw"),
+        ("depreciation", "capital / life"),
+        ("opex", "capital * opex_pct / 100"),
+        ("ret", "capital * ret_pct / 100"),
+        ("cost", "depreciation + opex + ret"),
+        ("revenue", "cost / (1 - margin_pct / 100)"),
+        ("seller_margin", "revenue - cost"),
+        ("required", "depreciation + opex + ret + seller_margin"),
+    ),
+)
+# The parts of the requirement as the chapter names them, and the formula step that gives each.
+COST_PARTS = {
+    "depreciation": "depreciation",
+    "operating cost": "opex",
+    "return on capital": "ret",
+    "gross margin of seller": "seller_margin",
+}
+# What the labs' revenue covers of the requirement (percent), and the gap left, declared the same way.
+COVER_FORMULA = Formula(
+    inputs=("labs_revenue", "required"),
+    steps=(("cover", "100 * labs_revenue / required"), ("gap", "required - labs_revenue")),
+)
 
-    Capital = GW × cost per GW; depreciation = capital / life; operating cost and the required return are percents
-    of capital; the seller's gross margin grosses the cost up to the revenue it must charge.
-    """
-    cap = gw * cost_per_gw
-    depreciation = cap / life
-    opex = cap * opex_pct / 100
-    ret = cap * ret_pct / 100
-    cost = depreciation + opex + ret
-    revenue = cost / (1 - margin_pct / 100)
-    return {
-        "depreciation": depreciation,
-        "operating cost": opex,
-        "return on capital": ret,
-        "gross margin of seller": revenue - cost,
-    }
+
+def cost_formula_values(gw, cost_per_gw, life, ret_pct, opex_pct, margin_pct) -> dict:
+    """Every step of :data:`COST_FORMULA` (capital, each part, "required"), on floats or numpy arrays alike."""
+    inputs = (gw, cost_per_gw, life, ret_pct, opex_pct, margin_pct)
+    return evaluate(COST_FORMULA, dict(zip(COST_FORMULA.inputs, inputs, strict=True)))
+
+
+def annual_cost_parts(gw, cost_per_gw, life, ret_pct, opex_pct, margin_pct) -> dict:
+    """The parts of the annual revenue requirement (named as in :data:`COST_PARTS`), from :data:`COST_FORMULA`."""
+    values = cost_formula_values(gw, cost_per_gw, life, ret_pct, opex_pct, margin_pct)
+    return {part: values[step] for part, step in COST_PARTS.items()}
+
+
+def _args(a: CapacityAssumptions) -> tuple[float, ...]:
+    return tuple(getattr(a, name) for name in MC_INPUTS)  # the fields in COST_FORMULA's input order
 
 
 def _parts(a: CapacityAssumptions) -> dict:
-    return annual_cost_parts(
-        a.gw, a.cost_per_gw, a.useful_life_years, a.required_return_pct, a.opex_pct_of_capex, a.seller_gross_margin_pct
-    )
+    return annual_cost_parts(*_args(a))
 
 
 def cost_stack(a: CapacityAssumptions) -> dict[str, float]:
@@ -77,7 +103,7 @@ def cost_stack(a: CapacityAssumptions) -> dict[str, float]:
 
 
 def required_revenue(a: CapacityAssumptions) -> float:
-    return float(sum(cost_stack(a).values()))
+    return float(cost_formula_values(*_args(a))["required"])
 
 
 MC_INPUTS = (
@@ -113,7 +139,7 @@ def simulate_required_revenue(ranges: dict[str, tuple[float, float, float]], dra
         low, mode, high = ranges[name]
         return np.full(draws, float(mode)) if low == high else rng.triangular(low, mode, high, draws)
 
-    return sum(annual_cost_parts(*[draw(n) for n in MC_INPUTS]).values())
+    return cost_formula_values(*[draw(n) for n in MC_INPUTS])["required"]
 
 
 def monte_carlo(
@@ -536,14 +562,15 @@ def choice_spread(inputs: dict, base: CapacityAssumptions, labs_by_basis: dict[s
         )
     ).reshape(5, -1)
     cost, life, ret, opex, labs = grid
-    parts = annual_cost_parts(base.gw, cost, life, ret, opex, base.seller_gross_margin_pct)
-    required = sum(parts.values())
+    values = cost_formula_values(base.gw, cost, life, ret, opex, base.seller_gross_margin_pct)
+    required = values["required"]
+    covered = evaluate(COVER_FORMULA, {"labs_revenue": labs, "required": required})
     return {
         "required": required,
-        "depreciation_share": 100 * parts["depreciation"] / required,
+        "depreciation_share": 100 * values["depreciation"] / required,
         "labs": labs,
-        "cover": 100 * labs / required,
-        "gap": required - labs,
+        "cover": covered["cover"],
+        "gap": covered["gap"],
     }
 
 
@@ -671,12 +698,11 @@ def run(tables: dict[str, pd.DataFrame], params: dict) -> ChapterResult:
         label=f"OpenAI's and Anthropic's revenue run-rates combined ({p['revenue_basis']}; range: net to gross)",
         sources=lab_sources,
     )
-    book.record(
-        "gap", required.value - labs_revenue, unit="usd_bn", label="Required revenue minus the labs' combined run-rate"
-    )
+    covered = evaluate(COVER_FORMULA, {"labs_revenue": labs_revenue, "required": required.value})
+    book.record("gap", covered["gap"], unit="usd_bn", label="Required revenue minus the labs' combined run-rate")
     book.record(
         "labs_cover",
-        100 * labs_revenue / required.value,
+        covered["cover"],
         unit="pct",
         label="Share of the required revenue the two labs' whole revenue would cover",
     )

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from aicompute.analysis.data import central_value
+from aicompute.analysis.formula import Formula, evaluate
 from aicompute.analysis.records import ChapterResult, RecordBook
 
 LAYERS = (
@@ -54,61 +55,89 @@ class ChainAssumptions:
                 raise ValueError(f"{name} must be between 0 and 100 percent, got {value}")
 
 
-def waterfall(a: ChainAssumptions, dollar: float = 1.0) -> pd.DataFrame:
-    """What each layer keeps of ``dollar`` paid to the application, and what it passes on.
+# The pass-through chain, declared once. The model evaluates it (waterfall, passed_up, passed_up_over_ranges) and the
+# page's what-if chart compiles the same steps into Vega expressions (aicompute.present.interactive).
+# * the application keeps its gross margin; its cost of revenue splits into model-API fees and other costs;
+# * the model provider keeps its gross margin on the fees; its cost splits into cloud compute and other costs;
+# * the cloud passes the hardware share of what it receives to chip makers and keeps the rest.
+CHAIN_FORMULA = Formula(
+    inputs=("dollar", "app_margin", "model_share", "model_margin", "cloud_share", "hardware_share"),
+    steps=(
+        ("app_cost", "dollar * (1 - app_margin / 100)"),
+        ("to_model", "app_cost * model_share / 100"),
+        ("model_cost", "to_model * (1 - model_margin / 100)"),
+        ("to_cloud", "model_cost * cloud_share / 100"),
+        ("to_chips", "to_cloud * hardware_share / 100"),
+        ("app_keeps", "dollar - app_cost"),
+        ("app_other", "app_cost - to_model"),
+        ("model_keeps", "to_model - model_cost"),
+        ("model_other", "model_cost - to_cloud"),
+        ("cloud_keeps", "to_cloud - to_chips"),
+        ("chips_keep", "to_chips"),
+        ("passed_up", "model_keeps + cloud_keeps + chips_keep"),
+    ),
+)
+# Each layer of the waterfall, and the formula steps giving what it keeps and what it receives.
+LAYER_STEPS = {
+    "application": ("app_keeps", "dollar"),
+    "application's other costs": ("app_other", "app_other"),
+    "model provider": ("model_keeps", "to_model"),
+    "model provider's other costs": ("model_other", "model_other"),
+    "cloud": ("cloud_keeps", "to_cloud"),
+    "chip makers": ("chips_keep", "to_chips"),
+}
 
-    * the application keeps its gross margin; its cost of revenue splits into model-API fees and other costs;
-    * the model provider keeps its gross margin on the fees; its cost splits into cloud compute and other costs;
-    * the cloud passes the hardware share of what it receives to chip makers and keeps the rest.
+
+# The ChainAssumptions field behind each input of the formula (after the dollar).
+CHAIN_FIELDS = {
+    "app_margin": "app_gross_margin_pct",
+    "model_share": "model_share_of_app_cost_pct",
+    "model_margin": "model_gross_margin_pct",
+    "cloud_share": "cloud_share_of_model_cost_pct",
+    "hardware_share": "hardware_share_of_cloud_cost_pct",
+}
+
+
+def chain_values(shares: ChainAssumptions | dict, dollar: float = 1.0) -> dict:
+    """Every step of :data:`CHAIN_FORMULA` for ``dollar`` paid to the application (``shares``: as ChainAssumptions
+    or a dict of its fields)."""
+    fields = shares if isinstance(shares, dict) else shares.__dict__
+    return evaluate(CHAIN_FORMULA, {"dollar": dollar, **{name: fields[f] for name, f in CHAIN_FIELDS.items()}})
+
+
+def waterfall(a: ChainAssumptions, dollar: float = 1.0) -> pd.DataFrame:
+    """What each layer keeps of ``dollar`` paid to the application, and what it receives (:data:`CHAIN_FORMULA`).
+
     With a negative application margin the app's cost exceeds the dollar: it 'keeps' a negative amount.
     """
-    app_cost = dollar * (1 - a.app_gross_margin_pct / 100)
-    to_model = app_cost * a.model_share_of_app_cost_pct / 100
-    model_cost = to_model * (1 - a.model_gross_margin_pct / 100)
-    to_cloud = model_cost * a.cloud_share_of_model_cost_pct / 100
-    to_chips = to_cloud * a.hardware_share_of_cloud_cost_pct / 100
-    kept = {
-        "application": dollar - app_cost,
-        "application's other costs": app_cost - to_model,
-        "model provider": to_model - model_cost,
-        "model provider's other costs": model_cost - to_cloud,
-        "cloud": to_cloud - to_chips,
-        "chip makers": to_chips,
-    }
-    received = {
-        "application": dollar,
-        "application's other costs": app_cost - to_model,
-        "model provider": to_model,
-        "model provider's other costs": model_cost - to_cloud,
-        "cloud": to_cloud,
-        "chip makers": to_chips,
-    }
+    values = chain_values(a, dollar)
     return pd.DataFrame(
-        {"layer": list(LAYERS), "received": [received[k] for k in LAYERS], "kept": [kept[k] for k in LAYERS]}
+        {
+            "layer": list(LAYERS),
+            "received": [values[LAYER_STEPS[k][1]] for k in LAYERS],
+            "kept": [values[LAYER_STEPS[k][0]] for k in LAYERS],
+        }
     )
 
 
 def passed_up_over_ranges(ranges: dict[str, tuple[float, float]], base: ChainAssumptions) -> tuple[float, float]:
     """Lowest and highest share passed up over every corner of the inputs' ranges (and the central values).
 
-    Passed up = what the model provider keeps + what reaches the cloud = fees × margin + fees × (1 − margin) × cloud
-    share, with fees = (1 − app margin) × model share; it rises or falls monotonically in each input, so the corners
-    (and the centre) bound it.
+    Passed up (:data:`CHAIN_FORMULA`) = what the model provider keeps + what reaches the cloud = fees × margin +
+    fees × (1 − margin) × cloud share, with fees = (1 − app margin) × model share; it rises or falls monotonically in
+    each input, so the corners (and the centre) bound it.
     """
     names = list(ranges)
     values = []
     for combo in itertools.product(*((ranges[n][0], getattr(base, n), ranges[n][1]) for n in names)):
-        a = dict(zip(names, combo, strict=True))
-        fees = (1 - a["app_gross_margin_pct"] / 100) * a["model_share_of_app_cost_pct"] / 100
-        margin = a["model_gross_margin_pct"] / 100
-        values.append(fees * margin + fees * (1 - margin) * a["cloud_share_of_model_cost_pct"] / 100)
+        corner = {**base.__dict__, **dict(zip(names, combo, strict=True))}
+        values.append(chain_values(corner)["passed_up"])
     return min(values), max(values)
 
 
 def passed_up(a: ChainAssumptions) -> float:
     """Share of the dollar that reaches the model provider, the cloud and chip makers together."""
-    table = waterfall(a).set_index("layer")["kept"]
-    return float(table[["model provider", "cloud", "chip makers"]].sum())
+    return float(chain_values(a)["passed_up"])
 
 
 def break_even_gross_margin(opex_pct_of_revenue: float) -> float:
