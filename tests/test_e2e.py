@@ -49,12 +49,13 @@ def test_report_is_one_offline_page_with_every_chart(built_repo):
     assert not re.search(r"<script[^>]+src=", page), "no external scripts"
     for cdn in ("cdn.jsdelivr", "cdnjs", "unpkg.com", "require.js", "MathJax.js", "mermaid"):
         assert cdn not in page
-    assert "Data as of <strong>2026-" in page
+    assert "Analysis date <strong>2026-" in page
     for name in charts:
         for suffix in (".svg", ".png"):
             assert (built_repo / "figures" / f"{name}{suffix}").stat().st_size > 1000
     assert (built_repo / "report" / "records.json").exists()
-    assert 'id="params-backlog"' in page and "haircut_pct" in page
+    appendix = page[page.index('id="chapter-appendix"') :]
+    assert "haircut_pct" in appendix and 'id="params-backlog"' not in page, "parameters live in the appendix"
 
 
 def test_code_is_hidden_by_default(built_repo):
