@@ -18,7 +18,7 @@ report: $(VENV)/.installed
 	$(BIN)/python -m aicompute build $(ARGS)
 
 test: $(VENV)/.installed
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks notebooks
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 benchmark: $(VENV)/.installed

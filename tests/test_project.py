@@ -59,3 +59,19 @@ def test_table_escapes_markup(capsys):
     finally:
         display_module.display = original
     assert "<script>alert" not in shown[0] and "&lt;script&gt;alert(1)&lt;/script&gt;" in shown[0]
+
+
+def test_notebook_cells_are_short_narrative():
+    """Logic lives in the package: a code cell loads, calls, charts or explains in a few lines (a sentence quoting
+    many records may run longer; the parameters cell lists every parameter with its explanation)."""
+    import json
+
+    long_cells = []
+    for path in sorted(paths.NOTEBOOKS.glob("*.ipynb")):
+        for index, cell in enumerate(json.loads(path.read_text(encoding="utf-8"))["cells"]):
+            if cell["cell_type"] != "code" or "parameters" in cell.get("metadata", {}).get("tags", []):
+                continue
+            lines = "".join(cell["source"]).splitlines()
+            if len(lines) > 15:
+                long_cells.append(f"{path.name} cell {index}: {len(lines)} lines")
+    assert long_cells == []
