@@ -121,8 +121,8 @@ def test_hovering_a_mark_shows_a_tooltip_with_its_source(page_session):
     page = page_session["page"]
     bar = page.locator("#chart-backlog--snapshot .mark-rect path").first
     bar.scroll_into_view_if_needed()
-    # Near the bar's left edge, clear of the amount printed in its middle.
-    bar.hover(position={"x": 4, "y": 4}, force=True)
+    box_ = bar.bounding_box()
+    page.mouse.move(box_["x"] + box_["width"] / 2, box_["y"] + box_["height"] / 2)
     tooltip = page.locator("#vg-tooltip-element")
     tooltip.wait_for(state="visible", timeout=5_000)
     text = tooltip.inner_text().lower()
