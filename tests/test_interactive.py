@@ -16,7 +16,7 @@ from aicompute.analysis import absorption as ab
 from aicompute.analysis import data
 from aicompute.analysis import passthrough as pt
 from aicompute.analysis.formula import Formula, evaluate, parse
-from aicompute.analysis.records import _plain, fmt
+from aicompute.analysis.records import fmt, plain_number
 from aicompute.present import interactive as ia
 
 vlc = pytest.importorskip("vl_convert")
@@ -180,7 +180,7 @@ def absorption_model(result, position: dict) -> tuple[float, float]:
 def test_absorption_opens_on_the_published_numbers(absorption_result):
     r = absorption_result
     texts, numbers = drawn(at_position(ia.absorption_what_if(r).to_dict(), AB_CENTRAL, ["required", "cover"]))
-    assert _plain(numbers["required"]) == r["required_revenue"].value  # the record, to its stored 6 digits
+    assert plain_number(numbers["required"]) == r["required_revenue"].value  # the record, to its stored 6 digits
     central = ab.CapacityAssumptions(*(r.frames["ranges"].set_index("assumption")["central"][n] for n in ab.MC_INPUTS))
     assert numbers["required"] == ab.required_revenue(central)  # and the model's float, to the last bit
     headline = f"The capacity must earn {r['required_revenue'].text(False)} a year; the two labs' revenue covers "
@@ -211,7 +211,7 @@ def test_our_central_case_overrides_the_sliders(absorption_result):
     r = absorption_result
     moved = {**AB_POSITIONS[0], "assumptions": "ours"}
     texts, numbers = drawn(at_position(ia.absorption_what_if(r).to_dict(), moved, ["required", "cover"]))
-    assert _plain(numbers["required"]) == r["required_revenue"].value
+    assert plain_number(numbers["required"]) == r["required_revenue"].value
     assert any(r["required_revenue"].text(False) in t and r["labs_cover"].text(False) in t for t in texts)
     assert any(t.startswith("Showing our central case") for t in texts)
 
@@ -234,9 +234,9 @@ def passthrough_model(result, position: dict) -> dict:
 def test_passthrough_opens_on_the_published_numbers(passthrough_result):
     r = passthrough_result
     texts, numbers = drawn(at_position(ia.passthrough_what_if(r).to_dict(), {}, ["passed_up_cents", "app_keeps_cents"]))
-    assert _plain(numbers["passed_up_cents"]) == r["passed_up"].value
+    assert plain_number(numbers["passed_up_cents"]) == r["passed_up"].value
     assert numbers["passed_up_cents"] == 100 * pt.passed_up(r.frames["base"])
-    assert _plain(numbers["app_keeps_cents"]) == r["app_keeps"].value
+    assert plain_number(numbers["app_keeps_cents"]) == r["app_keeps"].value
     cents = r["passed_up"].text(False).replace("%", "¢")
     assert f"passed up: {cents}" in texts
 

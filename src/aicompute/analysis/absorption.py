@@ -14,7 +14,7 @@ import pandas as pd
 from aicompute.analysis import sensitivity
 from aicompute.analysis.data import central_value
 from aicompute.analysis.formula import Formula, evaluate
-from aicompute.analysis.records import ChapterResult, RecordBook, _plain
+from aicompute.analysis.records import ChapterResult, RecordBook, plain_number
 
 
 @dataclass(frozen=True)
@@ -931,4 +931,5 @@ def run(tables: dict[str, pd.DataFrame], params: dict) -> ChapterResult:
 def _set_range(book: RecordBook, key: str, values: np.ndarray) -> None:
     """Give a record the spread of ``values`` as its low and high (the central value stays)."""
     item = book[key]
-    book.records[item.key] = replace(item, low=_plain(float(np.min(values))), high=_plain(float(np.max(values))))
+    low, high = plain_number(float(np.min(values))), plain_number(float(np.max(values)))
+    book.records[item.key] = replace(item, low=low, high=high)

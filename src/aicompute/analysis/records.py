@@ -94,12 +94,12 @@ class RecordBook:
         full_key = f"{self.name}.{key}"
         item = Record(
             key=full_key,
-            value=_plain(value),
+            value=plain_number(value),
             unit=unit,
             label=label,
             sources=source_ids(sources),
-            low=_plain(low),
-            high=_plain(high),
+            low=plain_number(low),
+            high=plain_number(high),
             chapter=self.name,
             chart=chart,
             note=note,
@@ -172,7 +172,7 @@ def source_ids(sources: Iterable[str]) -> list[str]:
     return sorted(ids)
 
 
-def _plain(value):
+def plain_number(value):
     """Store numbers as plain floats rounded to 6 significant digits, so records are stable and JSON-safe."""
     if value is None or isinstance(value, str):
         return value

@@ -103,7 +103,7 @@ def chart_title(text: str, subtitle: str | Sequence[str] | None, source: str | N
     return alt.Title(text=_lines(text, 64), subtitle=sub)
 
 
-def _finish(
+def finish(
     chart: alt.TopLevelMixin,
     *,
     title: str,
@@ -211,7 +211,7 @@ def backlog_snapshot(
         for r in split.itertuples()
     )
     chart = alt.layer(bars, text, totals).properties(height=44 * len(providers))
-    return _finish(chart, title=title, subtitle=subtitle, source=source, as_of=as_of, key_values=key)
+    return finish(chart, title=title, subtitle=subtitle, source=source, as_of=as_of, key_values=key)
 
 
 def deal_markers(deals: pd.DataFrame) -> pd.DataFrame:
@@ -309,7 +309,7 @@ def backlog_series(
         for p, g in series.groupby("provider", sort=False)
     )
     chart = alt.vconcat(*panels, spacing=14).resolve_scale(y="independent")
-    return _finish(chart, title=title, subtitle=subtitle, source=source, as_of=as_of, key_values=key, fit=False)
+    return finish(chart, title=title, subtitle=subtitle, source=source, as_of=as_of, key_values=key, fit=False)
 
 
 ALL_FOUR = "All four"
@@ -387,7 +387,7 @@ def ex_lab_growth_chart(
         for r in frame[~frame["is_total"]].itertuples()
     )
     chart = alt.layer(shaft, start, head, label, amounts).properties(height=46 * len(frame))
-    return _finish(chart, title=title, subtitle=subtitle, source=source, as_of=as_of, key_values=key)
+    return finish(chart, title=title, subtitle=subtitle, source=source, as_of=as_of, key_values=key)
 
 
 def haircut_chart(
@@ -424,7 +424,7 @@ def haircut_chart(
         for p, g in data.groupby("provider", sort=False)
     )
     chart = alt.layer(base.mark_line(point=True), rule).properties(height=260)
-    return _finish(chart, title=title, subtitle=subtitle, source=source, as_of=as_of, key_values=key)
+    return finish(chart, title=title, subtitle=subtitle, source=source, as_of=as_of, key_values=key)
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -607,7 +607,7 @@ def tornado_chart(
         ).itertuples()
     )
     chart = alt.layer(*layers).properties(height=38 * len(order) + (14 if thresholds else 0))
-    return _finish(
+    return finish(
         chart,
         title=title,
         subtitle=subtitle,
@@ -938,7 +938,7 @@ def deal_graph(
         + f". {int((~bands['disclosed']).sum())} flows have no disclosed amount."
     )
     chart = alt.layer(*layers).properties(height=FLOW_HEIGHT)
-    return _finish(chart, title=title, subtitle=subtitle, source=source, as_of=as_of, key_values=key)
+    return finish(chart, title=title, subtitle=subtitle, source=source, as_of=as_of, key_values=key)
 
 
 def cumulative_chart(
@@ -975,7 +975,7 @@ def cumulative_chart(
     key = f"By {day(data['quarter'].max())}: " + "; ".join(
         f"{r.kind} {money(r.cumulative, 0)}" for r in last.itertuples()
     )
-    return _finish(chart, title=title, subtitle=subtitle, source=source, as_of=as_of, key_values=key)
+    return finish(chart, title=title, subtitle=subtitle, source=source, as_of=as_of, key_values=key)
 
 
 def round_trip_chart(
@@ -1011,7 +1011,7 @@ def round_trip_chart(
     ).properties(height=alt.Step(11))
     trips = data.drop_duplicates("pair")
     key = "; ".join(f"{r.pair}: {r.ratio_text}" for r in trips.itertuples())
-    return _finish(chart, title=title, subtitle=subtitle, source=source, as_of=as_of, key_values=key)
+    return finish(chart, title=title, subtitle=subtitle, source=source, as_of=as_of, key_values=key)
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -1136,7 +1136,7 @@ def waterfall_chart(
     )
     key = "Of $1.00: " + "; ".join(f"{r.step} {r.cents_text}" for r in data.iloc[1:].itertuples())
     chart = alt.layer(bars, connector, inside, outside).properties(height=34 * len(data))
-    return _finish(chart, title=title, subtitle=subtitle, source=source, as_of=as_of, key_values=key)
+    return finish(chart, title=title, subtitle=subtitle, source=source, as_of=as_of, key_values=key)
 
 
 def app_margin_chart(
@@ -1169,7 +1169,7 @@ def app_margin_chart(
         ],
     )
     key = "; ".join(f"{r.company} {r.margin_text}" for r in data.itertuples())
-    return _finish(chart, title=title, subtitle=subtitle, source=source, as_of=as_of, key_values=key)
+    return finish(chart, title=title, subtitle=subtitle, source=source, as_of=as_of, key_values=key)
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -1235,7 +1235,7 @@ def cost_stack_chart(
         for case, g in data.groupby("case", sort=False)
     )
     chart = alt.layer(bars, text, totals).properties(height=300)
-    return _finish(chart, title=title, subtitle=subtitle, source=source, as_of=as_of, key_values=key)
+    return finish(chart, title=title, subtitle=subtitle, source=source, as_of=as_of, key_values=key)
 
 
 def capex_chart(
@@ -1286,7 +1286,7 @@ def capex_chart(
     )
     latest = data[data["year"] == data["year"].max()]
     key = f"Fiscal {data['year'].max()}: " + "; ".join(f"{r.company} {r.value_text}" for r in latest.itertuples())
-    return _finish(chart, title=title, subtitle=subtitle, source=source, as_of=as_of, key_values=key)
+    return finish(chart, title=title, subtitle=subtitle, source=source, as_of=as_of, key_values=key)
 
 
 def payback_chart(
@@ -1379,4 +1379,4 @@ def payback_chart(
         )
     )
     chart = alt.layer(area, centre, lines, note_text).properties(height=300)
-    return _finish(chart, title=title, subtitle=subtitle, source=source, as_of=as_of, key_values=key)
+    return finish(chart, title=title, subtitle=subtitle, source=source, as_of=as_of, key_values=key)

@@ -300,10 +300,10 @@ def ledger_html(
         }
         for v in verdicts
     ]
-    return _fragment("ledger.html.j2").render(rows=rows)
+    return fragment("ledger.html.j2").render(rows=rows)
 
 
-def _fragment(name: str):
+def fragment(name: str):
     """A Jinja template from ``present/templates/fragments`` with autoescaping on."""
     import jinja2
 

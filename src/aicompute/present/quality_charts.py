@@ -5,7 +5,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from aicompute.present.charts import _finish
+from aicompute.present.charts import finish
 from aicompute.present.theme import PAIR_COLORS, TIER_COLORS, color_scale
 
 ALL = "All four"
@@ -80,7 +80,7 @@ def ladder_chart(
         f"{r.tier_label} {r.amount_text} ({r.share_text})" for r in total.itertuples()
     )
     chart = (bars + text).properties(height=34 * len(holders))
-    return _finish(chart, title=title, subtitle=subtitle, source=source, as_of=as_of, key_values=key)
+    return finish(chart, title=title, subtitle=subtitle, source=source, as_of=as_of, key_values=key)
 
 
 def timing_chart(
@@ -127,4 +127,4 @@ def timing_chart(
     text = base.mark_text(align="left", dx=4, fontSize=10).encode(text="label:N")
     key = "; ".join(f"{r.provider} {r.window}: {r.label}" for r in frame.itertuples())
     chart = (bars + text).properties(height=56 * len(timing))
-    return _finish(chart, title=title, subtitle=subtitle, source=source, as_of=as_of, key_values=key)
+    return finish(chart, title=title, subtitle=subtitle, source=source, as_of=as_of, key_values=key)

@@ -8,7 +8,7 @@ import altair as alt
 import pandas as pd
 
 from aicompute.analysis.verdicts import VERDICTS
-from aicompute.present.charts import _finish
+from aicompute.present.charts import finish
 from aicompute.present.theme import color_scale
 
 # The ledger's badge colours (report.css), so a verdict looks the same in the table and the chart.
@@ -77,4 +77,4 @@ def spec_curve(
         f"{claim}: " + ", ".join(f"{r.verdict} {r.share_text}" for r in g.itertuples())
         for claim, g in frame.groupby("claim", sort=False)
     )
-    return _finish(chart, title=title, subtitle=subtitle, source=source, as_of=as_of, key_values=key)
+    return finish(chart, title=title, subtitle=subtitle, source=source, as_of=as_of, key_values=key)

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from aicompute.analysis import summary
 from aicompute.analysis.records import Record, fmt, source_classes
 from aicompute.analysis.verdicts import Verdict
-from aicompute.present.display import _fragment
+from aicompute.present.display import fragment
 
 QUESTION = (
     "Is today's AI compute boom circular — do the cloud giants' backlogs, the labs' funding and the application "
@@ -52,7 +52,7 @@ def bottom_line_html(
     kinds: Mapping[str, str],
 ) -> str:
     """The bottom-line block: question, verdict tally, the three headline numbers, quality, biggest caveat."""
-    return _fragment("bottom_line.html.j2").render(
+    return fragment("bottom_line.html.j2").render(
         question=QUESTION,
         essay_url=essay_url,
         tally=summary.tally_text(verdicts, fragile),
