@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import altair as alt
 
-# Only the font shipped in fonts/ (SIL OFL) and registered with the renderer: a fallback list would let a machine's
-# installed fonts change the figures' pixels.
-FONT = "Liberation Sans"
+# The font shipped in fonts/ (SIL OFL) and registered with the renderer, under a family name no machine has
+# installed: with "Liberation Sans" the renderer took an installed copy (Debian's 1.07) over ours, so the PNGs
+# depended on the machine. The rest of the list is only for the browser, which does not have "Report Sans".
+FONT_FAMILY = "Report Sans"
+FONT = f'"{FONT_FAMILY}", "Liberation Sans", Arial, sans-serif'
 
 # The same entity has the same colour in every chart of the report.
 ENTITY_COLORS: dict[str, str] = {
