@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pandas as pd
 import pytest
 
@@ -202,22 +200,20 @@ def test_claims_of_chapters_that_did_not_run_are_skipped():
     assert result.claims == {} and result.skipped == ["C3", "C6"]
 
 
-def test_a_grid_of_hundreds_of_runs_takes_well_under_a_second():
+def test_a_grid_of_hundreds_of_runs_counts_every_specification():
+    # Its time is a benchmark figure (benchmarks/build_benchmark.py prints the real grid's), not a test.
     choices = {
         "deals_after_backlog_date": ["include", "exclude"],
         "unknown_pairs": ["zero", "lowest"],
         "noise": list(range(25)),
     }
-    start = time.perf_counter()
     report = robustness(
         {"backlog": (fake_backlog, ("fake_backlog",), choices), "circular": RUNNERS["circular"]},
         {**BASE, "backlog": {**BASE["backlog"], "noise": 0}},
         TABLES,
         ["C3", "C6"],
     )
-    seconds = time.perf_counter() - start
     assert report.grids["backlog"].size == 100 and report.claims["C6"].specifications == 200
-    assert seconds < 5, report.describe()
 
 
 def test_ledger_shows_robustness_and_says_none_found_without_counter_evidence(report):

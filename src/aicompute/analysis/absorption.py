@@ -14,7 +14,8 @@ import pandas as pd
 from aicompute.analysis import sensitivity
 from aicompute.analysis.data import central_value
 from aicompute.analysis.formula import Formula, evaluate
-from aicompute.analysis.records import ChapterResult, RecordBook, plain_number
+from aicompute.analysis.memo import same_tables
+from aicompute.analysis.records import ChapterResult, Later, RecordBook, plain_number
 
 
 @dataclass(frozen=True)
@@ -174,6 +175,7 @@ def monte_carlo(
     return result
 
 
+@same_tables()
 def tornado(base: CapacityAssumptions, ranges: dict[str, tuple[float, float]]) -> pd.DataFrame:
     """Required revenue with each assumption at its low and its high, the others at base; biggest swing first."""
     return sensitivity.tornado(lambda p: required_revenue(CapacityAssumptions(**p)), base.__dict__, ranges)
@@ -196,11 +198,13 @@ def sequoia_question(nvidia_dc_run_rate: float) -> float:
     return nvidia_dc_run_rate * 2 * 2
 
 
+@same_tables()
 def estimate_values(rows: pd.DataFrame) -> pd.Series:
     """A central value for each estimate row (see :func:`aicompute.data.central_value`)."""
     return central_value(rows["value"], rows["value_low"], rows["value_high"]).astype(float)
 
 
+@same_tables()
 def sourced_triangle(rows: pd.DataFrame, mode: float) -> tuple[float, float, float]:
     """(low, mode, high) for a Monte Carlo input: the lowest and highest sourced figures around a chosen mode."""
     values = []
@@ -211,6 +215,7 @@ def sourced_triangle(rows: pd.DataFrame, mode: float) -> tuple[float, float, flo
     return min(min(values), mode), mode, max(max(values), mode)
 
 
+@same_tables()
 def capex_by_year(capex: pd.DataFrame) -> pd.DataFrame:
     """One bar per company and fiscal year: the latest actual, else the latest guidance (midpoint of its range).
 
@@ -238,6 +243,7 @@ def capex_by_year(capex: pd.DataFrame) -> pd.DataFrame:
     return rows.reset_index(drop=True)
 
 
+@same_tables()
 def latest_complete_year(by_year: pd.DataFrame) -> int:
     """The latest fiscal year for which every company in the table has a figure."""
     companies = by_year["company"].nunique()
@@ -345,6 +351,12 @@ def _pick_inputs(cc: pd.DataFrame, p: dict) -> dict:
     The analysis date cuts cost, life and capacity rows exactly as it cuts demand: a row whose ``as_of`` (the date
     the figure describes) is after the analysis date is left out. Undated rows are kept (they carry no date to cut).
     """
+    return _inputs_at(cc, p["as_of"], p["capacity_estimate"])
+
+
+@same_tables()
+def _inputs_at(cc: pd.DataFrame, as_of: pd.Timestamp, capacity_estimate: str) -> dict:
+    p = {"as_of": as_of, "capacity_estimate": capacity_estimate}
     if p["capacity_estimate"] not in set(cc["estimate_id"]):
         raise ValueError(
             f"capacity_estimate {p['capacity_estimate']!r} is not an estimate_id in data/capacity_cost.csv"
@@ -413,6 +425,7 @@ def _row(lab_fin: pd.DataFrame, fin_id: str) -> pd.Series:
     return rows.iloc[0]
 
 
+@same_tables()
 def basis_factors(lab_fin: pd.DataFrame) -> dict[str, dict[str, float]]:
     """For each lab, the factor that turns its reported run-rate into each basis: {lab: {"net": f, "gross": g}}.
 
@@ -428,12 +441,14 @@ def basis_factors(lab_fin: pd.DataFrame) -> dict[str, dict[str, float]]:
     return {"OpenAI": {"net": 1.0, "gross": 1 / (1 - share)}, "Anthropic": {"net": anthropic_net_ratio, "gross": 1.0}}
 
 
+@same_tables()
 def basis_sources(lab_fin: pd.DataFrame) -> list[str]:
     return [
         _row(lab_fin, fin_id)["source_id"] for fin_id in (MICROSOFT_SHARE_ROW, ANTHROPIC_NET_ROW, ANTHROPIC_GROSS_ROW)
     ]
 
 
+@same_tables()
 def labs_demand(lab_fin: pd.DataFrame, as_of: pd.Timestamp, factors: dict | None = None) -> pd.DataFrame:
     """Each lab's latest revenue run-rate on or before ``as_of``, as reported and on the net and the gross basis.
 
@@ -464,6 +479,7 @@ def labs_demand(lab_fin: pd.DataFrame, as_of: pd.Timestamp, factors: dict | None
     return pd.DataFrame(rows, columns=columns)
 
 
+@same_tables()
 def clouds_ai_demand(revenue: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
     """Each cloud's latest AI revenue run-rate on or before ``as_of`` (the segments in CLOUD_AI_SEGMENTS)."""
     rows = revenue[
@@ -483,6 +499,7 @@ def clouds_ai_demand(revenue: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame
     )
 
 
+@same_tables()
 def latest_nvidia_dc_quarter(revenue: pd.DataFrame, as_of: pd.Timestamp) -> pd.Series:
     rows = revenue[
         (revenue["company"] == "Nvidia")
@@ -495,6 +512,7 @@ def latest_nvidia_dc_quarter(revenue: pd.DataFrame, as_of: pd.Timestamp) -> pd.S
     return rows.sort_values("period_end", kind="stable").iloc[-1]
 
 
+@same_tables()
 def peer_headline(peers: pd.DataFrame, peer_id: str) -> float:
     row = peers[peers["peer_id"] == peer_id]
     if row.empty:
@@ -502,6 +520,7 @@ def peer_headline(peers: pd.DataFrame, peer_id: str) -> float:
     return float(row["headline_usd_bn"].iloc[0])
 
 
+@same_tables()
 def mc_ranges(inputs: dict, base: CapacityAssumptions) -> dict[str, tuple[float, float, float]]:
     """(low, central, high) of every Monte Carlo input, for one question: who pays for *this* capacity.
 
@@ -525,6 +544,7 @@ def mc_ranges(inputs: dict, base: CapacityAssumptions) -> dict[str, tuple[float,
 END_CUSTOMER_MARGIN_PCT = 50.0
 
 
+@same_tables()
 def capacity_scenarios(inputs: dict, base: CapacityAssumptions) -> pd.DataFrame:
     """Required revenue at every other sourced figure of capacity under construction (separate, labelled scenarios)."""
     rows = inputs["under_construction"]
@@ -544,6 +564,7 @@ def capacity_scenarios(inputs: dict, base: CapacityAssumptions) -> pd.DataFrame:
     return out.dropna(subset=["gw"]).sort_values("gw", kind="stable").reset_index(drop=True)
 
 
+@same_tables()
 def choice_spread(inputs: dict, base: CapacityAssumptions, labs_by_basis: dict[str, float]) -> dict[str, np.ndarray]:
     """Required revenue, coverage and gap over every combination of the model CHOICES (capacity and margin fixed).
 
@@ -612,13 +633,18 @@ def run(tables: dict[str, pd.DataFrame], params: dict) -> ChapterResult:
     base = _base_case(inputs, p)
     row = inputs["chosen"].iloc[0]
     frames["capacity_used"] = inputs["chosen"]
-    frames["capacity_estimates"] = inputs["under_construction"][
-        ["estimate_id", "subject", "value", "value_low", "value_high", "as_of", "due_by", "basis", "source_id"]
-    ]
-    frames["cost_per_gw_estimates"] = inputs["all_in"][
-        ["estimate_id", "subject", "value", "value_low", "value_high", "scope", "basis", "source_id"]
-    ]
-    frames["server_lives"] = inputs["lives"][["subject", "value", "scope", "basis", "source_id"]]
+    # Frames only charts and tables read are built when first read (Later): the robustness grid never reads them.
+    frames["capacity_estimates"] = Later(
+        lambda: inputs["under_construction"][
+            ["estimate_id", "subject", "value", "value_low", "value_high", "as_of", "due_by", "basis", "source_id"]
+        ]
+    )
+    frames["cost_per_gw_estimates"] = Later(
+        lambda: inputs["all_in"][
+            ["estimate_id", "subject", "value", "value_low", "value_high", "scope", "basis", "source_id"]
+        ]
+    )
+    frames["server_lives"] = Later(lambda: inputs["lives"][["subject", "value", "scope", "basis", "source_id"]])
 
     # The capacity, its cost and the annual revenue it must earn.
     cost_sources = [*inputs["all_in"]["source_id"], row["source_id"]]
@@ -671,12 +697,12 @@ def run(tables: dict[str, pd.DataFrame], params: dict) -> ChapterResult:
         label="Revenue the capacity must earn each year (central case)",
         sources=[*cost_sources, *life_sources],
     )
-    frames["cost_cases"] = _cost_cases(base, shortest)
+    frames["cost_cases"] = Later(lambda: _cost_cases(base, shortest))
 
     # Against the demand we can see, on one revenue basis (net of the partners' shares, or gross).
     lab_fin = tables["lab_financials"]
     labs = labs_demand(lab_fin, as_of, basis_factors(lab_fin))
-    frames["demand"] = pd.concat([labs, clouds_ai_demand(tables["revenue"], as_of)], ignore_index=True)
+    frames["demand"] = Later(lambda: pd.concat([labs, clouds_ai_demand(tables["revenue"], as_of)], ignore_index=True))
     by_basis = {basis: float(labs[f"{basis}_usd_bn"].sum()) for basis in REVENUE_BASES}
     labs_revenue = by_basis[p["revenue_basis"]]
     lab_sources = [*labs["source_id"], *basis_sources(lab_fin)]
@@ -789,39 +815,41 @@ def run(tables: dict[str, pd.DataFrame], params: dict) -> ChapterResult:
             label=f"Headline of {pid}",
             sources=peers.loc[peers["peer_id"] == pid, "source_id"],
         )
-    frames["peers_side_by_side"] = pd.DataFrame(
-        [
-            {
-                "analysis": "Sequoia, AI's $600B question",
-                "their_headline": headlines[PEER_SEQUOIA],
-                "recomputed_here": sequoia.value,
-                "what_differs": "Same method (Nvidia run-rate × 2 × 2) on Nvidia's latest data-center quarter; "
-                "Nvidia's revenue has grown since 2024.",
-            },
-            {
-                "analysis": "J.P. Morgan, revenue for a 10% return",
-                "their_headline": headlines[PEER_JPM_REVENUE],
-                "recomputed_here": jpm.value,
-                "what_differs": f"Our annual-cost model on their capex base; we add depreciation over "
-                f"{base.useful_life_years:g} years, which their single figure does not show.",
-            },
-            {
-                "analysis": "Bain, revenue needed by 2030",
-                "their_headline": headlines[PEER_BAIN],
-                "recomputed_here": None,
-                "what_differs": "Bain's inputs (capex path, margins) are not in our data; not recomputed.",
-            },
-            {
-                "analysis": "This chapter, central case",
-                "their_headline": None,
-                "recomputed_here": required.value,
-                "what_differs": f"{base.gw:g} GW under construction only; explicit life, return, opex and margin.",
-            },
-        ]
+    frames["peers_side_by_side"] = Later(
+        lambda: pd.DataFrame(
+            [
+                {
+                    "analysis": "Sequoia, AI's $600B question",
+                    "their_headline": headlines[PEER_SEQUOIA],
+                    "recomputed_here": sequoia.value,
+                    "what_differs": "Same method (Nvidia run-rate × 2 × 2) on Nvidia's latest data-center quarter; "
+                    "Nvidia's revenue has grown since 2024.",
+                },
+                {
+                    "analysis": "J.P. Morgan, revenue for a 10% return",
+                    "their_headline": headlines[PEER_JPM_REVENUE],
+                    "recomputed_here": jpm.value,
+                    "what_differs": f"Our annual-cost model on their capex base; we add depreciation over "
+                    f"{base.useful_life_years:g} years, which their single figure does not show.",
+                },
+                {
+                    "analysis": "Bain, revenue needed by 2030",
+                    "their_headline": headlines[PEER_BAIN],
+                    "recomputed_here": None,
+                    "what_differs": "Bain's inputs (capex path, margins) are not in our data; not recomputed.",
+                },
+                {
+                    "analysis": "This chapter, central case",
+                    "their_headline": None,
+                    "recomputed_here": required.value,
+                    "what_differs": f"{base.gw:g} GW under construction only; explicit life, return, opex and margin.",
+                },
+            ]
+        )
     )
-    frames["peer_estimates"] = peers[
-        ["publisher", "name", "headline_usd_bn", "headline_metric", "target_year", "method", "source_id"]
-    ]
+    frames["peer_estimates"] = Later(
+        lambda: peers[["publisher", "name", "headline_usd_bn", "headline_metric", "target_year", "method", "source_id"]]
+    )
 
     # Uncertainty: which assumption matters, and the range of outcomes.
     ranges = mc_ranges(inputs, base)
@@ -834,7 +862,7 @@ def run(tables: dict[str, pd.DataFrame], params: dict) -> ChapterResult:
         chart="tornado",
         label="The assumption that moves the required revenue most",
     )
-    frames["capacity_scenarios"] = capacity_scenarios(inputs, base)
+    frames["capacity_scenarios"] = Later(lambda: capacity_scenarios(inputs, base))
     end_customer = CapacityAssumptions(**{**base.__dict__, "seller_gross_margin_pct": END_CUSTOMER_MARGIN_PCT})
     book.record(
         "required_revenue_end_customer",
@@ -888,8 +916,8 @@ def run(tables: dict[str, pd.DataFrame], params: dict) -> ChapterResult:
                 },
             ]
         )
-    frames["ranges"] = pd.DataFrame(
-        [{"assumption": k, "low": v[0], "central": v[1], "high": v[2]} for k, v in ranges.items()]
+    frames["ranges"] = Later(
+        lambda: pd.DataFrame([{"assumption": k, "low": v[0], "central": v[1], "high": v[2]} for k, v in ranges.items()])
     )
 
     # When would it pay?
@@ -922,8 +950,10 @@ def run(tables: dict[str, pd.DataFrame], params: dict) -> ChapterResult:
     rates = sorted({*PATH_GROWTH_RATES, float(p["revenue_growth_pct"])})
     # The band is the record's range across the choices, set above (``required`` is the record before that).
     spread_of_required = book["required_revenue"]
-    frames["payback_paths"] = payback_paths(
-        labs_revenue, required.value, spread_of_required.low, spread_of_required.high, start, p["horizon"], rates
+    frames["payback_paths"] = Later(
+        lambda: payback_paths(
+            labs_revenue, required.value, spread_of_required.low, spread_of_required.high, start, p["horizon"], rates
+        )
     )
     return ChapterResult(book, frames)
 

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from aicompute.analysis.labs import latest_figure
+from aicompute.analysis.memo import same_tables
 from aicompute.analysis.records import ChapterResult, RecordBook
 from aicompute.analysis.vocabulary import BASIS_RANK, LABS, PROVIDERS
 
@@ -27,6 +28,7 @@ def _check_choice(choice: str) -> None:
         raise ValueError(f"estimate choice must be one of {ESTIMATES}, got {choice!r}")
 
 
+@same_tables()
 def backlog_series(backlog: pd.DataFrame) -> pd.DataFrame:
     """One row per provider and quarter of the headline backlog metric.
 
@@ -195,6 +197,7 @@ def _pair(estimates: pd.DataFrame, provider: str, lab: str) -> pd.DataFrame:
     return estimates[(estimates["provider"] == provider) & (estimates["lab"] == lab)]
 
 
+@same_tables()
 def snapshot_split(ranges: pd.DataFrame, choice: str = "central", haircut_pct: float = 0.0) -> pd.DataFrame:
     """Each provider's backlog split into OpenAI / Anthropic / other under one estimate choice.
 
@@ -226,6 +229,7 @@ def snapshot_split(ranges: pd.DataFrame, choice: str = "central", haircut_pct: f
     return pd.DataFrame(out, columns=[*columns, "backlog_after_haircut"])
 
 
+@same_tables()
 def combined_share(ranges: pd.DataFrame, providers: list[str] | tuple[str, ...] | None = None) -> dict:
     """The two labs' share of the providers' combined backlog, low / central / high.
 
@@ -259,6 +263,7 @@ def latest_vintage(estimates: pd.DataFrame, window_days: int) -> pd.DataFrame:
     return estimates[keep].reset_index(drop=True)
 
 
+@same_tables()
 def split_at(
     series: pd.DataFrame,
     attribution: pd.DataFrame,
@@ -337,6 +342,7 @@ def deal_announced(estimates: pd.DataFrame, deals: pd.DataFrame | None) -> pd.Se
     return out
 
 
+@same_tables()
 def ex_lab_growth(
     series: pd.DataFrame, split: pd.DataFrame, split_year_ago: pd.DataFrame | None = None
 ) -> pd.DataFrame:
@@ -353,7 +359,7 @@ def ex_lab_growth(
     earlier = split_year_ago.set_index("provider") if split_year_ago is not None else None
     for _, row in split.iterrows():
         year_ago = row["period_end"] - pd.DateOffset(years=1)
-        prior = series[(series["provider"] == row["provider"]) & (series["period_end"] == year_ago)]
+        prior = backlog_on(series, row["provider"], year_ago)
         unquantified = [lab for lab in LABS if np.isnan(row[lab])]
         result = {
             "provider": row["provider"],
@@ -386,6 +392,12 @@ def ex_lab_growth(
     return pd.DataFrame(out)
 
 
+@same_tables()
+def backlog_on(series: pd.DataFrame, provider: str, period_end: pd.Timestamp) -> pd.DataFrame:
+    """The provider's row of the series at exactly ``period_end`` (empty if that quarter is not sourced)."""
+    return series[(series["provider"] == provider) & (series["period_end"] == period_end)]
+
+
 def _labs_year_ago(earlier: pd.DataFrame | None, provider: str, year_ago: pd.Timestamp) -> tuple[float, str]:
     """The labs' estimated part at the year-ago quarter and how it was found (0 where nothing is estimated)."""
     none = (0.0, "labs' year-ago part not estimated: the whole year-ago backlog counts as other")
@@ -400,16 +412,13 @@ def _labs_year_ago(earlier: pd.DataFrame | None, provider: str, year_ago: pd.Tim
     return float(sum(known)), f"labs' year-ago part subtracted{source}"
 
 
+@same_tables()
 def years_of_revenue(split: pd.DataFrame, revenue: pd.DataFrame, business: dict[str, str]) -> pd.DataFrame:
     """Backlog divided by the latest annual revenue of the same business (how many years of revenue it holds)."""
     out = []
     for _, row in split.iterrows():
         segment = business.get(row["provider"])
-        rows = revenue[
-            (revenue["company"] == row["provider"])
-            & (revenue["segment"] == segment)
-            & (revenue["period_kind"] == "fiscal_year")
-        ]
+        rows = fiscal_years(revenue, row["provider"], segment)
         if rows.empty:
             out.append(
                 {
@@ -432,6 +441,14 @@ def years_of_revenue(split: pd.DataFrame, revenue: pd.DataFrame, business: dict[
             }
         )
     return pd.DataFrame(out)
+
+
+@same_tables()
+def fiscal_years(revenue: pd.DataFrame, company: str, segment: str | None) -> pd.DataFrame:
+    """The company's fiscal-year revenue rows for one segment."""
+    return revenue[
+        (revenue["company"] == company) & (revenue["segment"] == segment) & (revenue["period_kind"] == "fiscal_year")
+    ]
 
 
 def annual_lab_payments(split: pd.DataFrame, duration_years: float) -> pd.DataFrame:
@@ -461,15 +478,22 @@ SAME_BUSINESS = {
 }
 
 
+@same_tables()
 def haircut_table(split: pd.DataFrame, steps: range = range(0, 101, 10)) -> pd.DataFrame:
     """Each provider's backlog left after haircuts of 0%, 10%, ... 100% on the labs' amounts."""
-    rows = []
     for haircut in steps:
-        for _, r in snapshot_split_from(split, haircut).iterrows():
-            rows.append(
-                {"provider": r["provider"], "haircut_pct": haircut, "backlog_after_haircut": r["backlog_after_haircut"]}
-            )
-    return pd.DataFrame(rows)
+        check_pct("haircut_pct", haircut)
+    labs = split[list(LABS)].fillna(0).sum(axis=1).to_numpy()
+    cuts = np.repeat(np.asarray(list(steps), dtype=float), len(split))
+    return pd.DataFrame(
+        {
+            "provider": np.tile(split["provider"].to_numpy(), len(steps)),
+            "haircut_pct": np.repeat(list(steps), len(split)),
+            "backlog_after_haircut": after_haircut(
+                np.tile(split["backlog"].to_numpy(), len(steps)), np.tile(labs, len(steps)), cuts
+            ),
+        }
+    )
 
 
 def snapshot_split_from(split: pd.DataFrame, haircut_pct: float) -> pd.DataFrame:
@@ -485,6 +509,7 @@ def after_haircut(backlog, labs_amount, haircut_pct: float):
     return backlog - labs_amount * haircut_pct / 100
 
 
+@same_tables()
 def deal_markers(deals: pd.DataFrame, providers: list[str] | tuple[str, ...]) -> pd.DataFrame:
     """The labs' counted, dated, not-superseded deals with the given providers, with a headline value as text."""
     rows = deals[
@@ -517,15 +542,41 @@ def year_ago_split(
     figure for March 2025). The ``estimate_dates`` column lists the dates of the estimates used.
     """
     check_option("year_ago_labs", year_ago_labs)
+    quarters = tuple(zip(split["provider"], split["period_end"], strict=True))
+    return _year_ago_split(
+        series,
+        attribution,
+        quarters,
+        choice,
+        include_commitment_amounts=include_commitment_amounts,
+        deals=deals,
+        deals_after_backlog_date=deals_after_backlog_date,
+        year_ago_labs=year_ago_labs,
+    )
+
+
+@same_tables()
+def _year_ago_split(
+    series: pd.DataFrame,
+    attribution: pd.DataFrame,
+    quarters: tuple[tuple[str, pd.Timestamp], ...],
+    choice: str,
+    *,
+    include_commitment_amounts: bool,
+    deals: pd.DataFrame | None,
+    deals_after_backlog_date: str,
+    year_ago_labs: str,
+) -> pd.DataFrame | None:
+    """:func:`year_ago_split` for each (provider, snapshot quarter end): shared by every split of those quarters."""
     months = 3 if year_ago_labs == "same_quarter" else 6
     splits = []
-    for _, row in split.iterrows():
-        then = row["period_end"] - pd.DateOffset(years=1)
+    for provider, period_end in quarters:
+        then = period_end - pd.DateOffset(years=1)
         _, estimates, ranges = split_at(
             series,
             attribution,
             then,
-            [row["provider"]],
+            [provider],
             include_commitment_amounts=include_commitment_amounts,
             include_undated=False,
             deals=deals,
@@ -534,12 +585,12 @@ def year_ago_split(
         )
         if ranges.empty:
             continue
-        one = snapshot_split(ranges, choice)
-        one["estimate_dates"] = ", ".join(sorted({f"{d:%Y-%m-%d}" for d in estimates["as_of"].dropna()}))
-        splits.append(one)
+        dates = ", ".join(sorted({f"{d:%Y-%m-%d}" for d in estimates["as_of"].dropna()}))
+        splits.append(snapshot_split(ranges, choice).assign(estimate_dates=dates))
     return pd.concat(splits, ignore_index=True) if splits else None
 
 
+@same_tables()
 def top_customer_share(concentration: pd.DataFrame, company: str) -> tuple[float, pd.Timestamp, list[str]] | None:
     """The largest single customer's share of ``company``'s revenue in its latest period (combined, per-customer
     thresholds and prior-year comparatives left out), with the period end and sources; None if not disclosed."""
@@ -668,13 +719,12 @@ def run(tables: dict[str, pd.DataFrame], params: dict, *, choice_ranges: bool = 
     frames.update(_record_scale(book, split, tables["revenue"], tables["lab_financials"], p))
     frames.update(_record_haircut(book, split, p))
     frames.update(_record_concentration(book, tables["customer_concentration"]))
-    result = ChapterResult(book, frames)
     if choice_ranges:
         frames["choice_grid"] = choice_grid(tables, params, RANGED_RECORDS)
         frames["choice_flips"] = one_choice_at_a_time(frames["choice_grid"], RANGED_RECORDS)
         for key in RANGED_RECORDS:
             _widen_to_choices(book, key, frames["choice_grid"])
-    return result
+    return ChapterResult(book, frames)
 
 
 def one_choice_at_a_time(grid: pd.DataFrame, keys: tuple[str, ...]) -> pd.DataFrame:
@@ -736,6 +786,7 @@ def _rounded(value: float) -> float:
     return float(f"{float(value):.6g}")
 
 
+@same_tables()
 def _published_estimates(attribution: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """Estimates for several providers together (for comparison), and those outside the reported backlog."""
     multi = attribution[attribution["provider"].str.contains("+", regex=False)]
@@ -791,9 +842,15 @@ def _record_snapshot(
             row["labs_share_pct"],
             unit="pct",
             label=f"OpenAI and Anthropic's share of {row['provider']}'s backlog",
-            sources=estimates.loc[estimates["provider"] == row["provider"], "source_id"],
+            sources=sources_by_provider(estimates).get(row["provider"], []),
             chart="snapshot",
         )
+
+
+@same_tables()
+def sources_by_provider(estimates: pd.DataFrame) -> dict[str, list[str]]:
+    """The source ids of the estimates for each provider."""
+    return {provider: list(rows["source_id"]) for provider, rows in estimates.groupby("provider", sort=False)}
 
 
 def _record_series(book: RecordBook, series: pd.DataFrame, deals: pd.DataFrame, p: dict) -> dict[str, pd.DataFrame]:
@@ -902,6 +959,7 @@ def _record_scale(
     return {"years_of_revenue": years, "payments": payments}
 
 
+@same_tables()
 def payments_against_run_rate(payments: pd.DataFrame, lab_fin: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
     """Each lab's implied annual payments beside its latest revenue run-rate on or before ``as_of``, and their ratio."""
     rows = []

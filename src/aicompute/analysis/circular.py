@@ -16,7 +16,7 @@ import pandas as pd
 from aicompute.analysis.data import central_value
 from aicompute.analysis.labs import latest_figure
 from aicompute.analysis.memo import same_tables
-from aicompute.analysis.records import ChapterResult, RecordBook
+from aicompute.analysis.records import ChapterResult, Later, RecordBook
 from aicompute.analysis.vocabulary import LABS
 
 EDGE_TYPES = ("equity", "cloud_capacity", "chips", "datacenter_lease", "other")
@@ -110,6 +110,7 @@ def edges_from_tables(equity: pd.DataFrame, deals: pd.DataFrame) -> pd.DataFrame
     return pd.concat([eq, dl], ignore_index=True)
 
 
+@same_tables()
 def filter_edges(
     edges: pd.DataFrame,
     *,
@@ -194,6 +195,7 @@ def dedupe(edges: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+@same_tables()
 def round_trips(edges: pd.DataFrame) -> pd.DataFrame:
     """For each investor–lab pair: dollars invested, dollars the lab committed to spend with the investor, ratio.
 
@@ -235,6 +237,7 @@ def round_trip_total(trips: pd.DataFrame) -> dict:
     }
 
 
+@same_tables()
 def cumulative_by_quarter(edges: pd.DataFrame) -> pd.DataFrame:
     """Cumulative dollars by edge type at each quarter end (edges without an amount are not counted)."""
     frame = edges.dropna(subset=["amount", "date"]).copy()
@@ -248,6 +251,7 @@ def cumulative_by_quarter(edges: pd.DataFrame) -> pd.DataFrame:
     return table.reset_index().melt(id_vars="quarter", var_name="type", value_name="cumulative")
 
 
+@same_tables()
 def financing_dependence(edges: pd.DataFrame, revenue: dict[str, float], raised: dict[str, float]) -> pd.DataFrame:
     """Each lab's compute commitments against its annual revenue (years of revenue) and the capital it raised."""
     out = []
@@ -267,6 +271,7 @@ def financing_dependence(edges: pd.DataFrame, revenue: dict[str, float], raised:
     return pd.DataFrame(out)
 
 
+@same_tables()
 def layout(edges: pd.DataFrame, seed: int = 7) -> pd.DataFrame:
     """Stable node positions for the deal graph (a seeded spring layout; the labs pinned at the centre)."""
     graph = nx.Graph()
@@ -285,6 +290,7 @@ def layout(edges: pd.DataFrame, seed: int = 7) -> pd.DataFrame:
     return frame
 
 
+@same_tables()
 def edge_segments(edges: pd.DataFrame, nodes: pd.DataFrame, offset: float = 0.025) -> pd.DataFrame:
     """Line segments for the graph chart; the two directions between a pair are drawn side by side."""
     pos = nodes.set_index("node")[["x", "y"]]
@@ -366,6 +372,7 @@ def owed_to_own_investors(edges: pd.DataFrame) -> pd.Series:
     )
 
 
+@same_tables()
 def share_owed_to_own_investors(edges: pd.DataFrame) -> float:
     """Percent of the labs' valued compute commitments owed to companies that also invested in the same lab."""
     spend = lab_spending(edges)
@@ -381,6 +388,7 @@ def share_announced_since(edges: pd.DataFrame, start: pd.Timestamp) -> float:
     return float(100 * edges.loc[edges["date"] >= start, "amount"].sum() / total) if total else float("nan")
 
 
+@same_tables()
 def round_trip_bars(trips: pd.DataFrame) -> pd.DataFrame:
     """Long frame for the round-trip chart: each pair with an investment, its equity and the spend committed back."""
     frame = trips[trips["invested"] > 0].copy()
@@ -397,6 +405,7 @@ def round_trip_bars(trips: pd.DataFrame) -> pd.DataFrame:
     return long
 
 
+@same_tables()
 def lab_figures(fin: pd.DataFrame, metric: str, as_of: pd.Timestamp) -> tuple[dict[str, float], list[str]]:
     """Each lab's latest ``metric`` on or before ``as_of`` (NaN where none), and the sources used."""
     values, sources = {}, []
@@ -408,6 +417,7 @@ def lab_figures(fin: pd.DataFrame, metric: str, as_of: pd.Timestamp) -> tuple[di
     return values, sources
 
 
+@same_tables()
 def edge_table(edges: pd.DataFrame) -> pd.DataFrame:
     """The counted edges as the chapter's table shows them, by payer and date."""
     columns = [
@@ -425,6 +435,7 @@ def edge_table(edges: pd.DataFrame) -> pd.DataFrame:
     return edges[columns].sort_values(["payer", "date"])
 
 
+@same_tables()
 def colossus_rows(deals: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
     """Every row of Anthropic's use of xAI/SpaceX's Colossus capacity announced by ``as_of`` (counted or not: the
     case study reads the estimates too)."""
@@ -438,21 +449,22 @@ def run(tables: dict[str, pd.DataFrame], params: dict) -> ChapterResult:
     equity, deals, fin = (tables[name] for name in TABLES)
     statuses = counted_statuses(p["statuses"], p["include_conditional"])
     book = RecordBook("circular")
-    all_edges = dedupe(edges_from_tables(equity[equity["counted"]], deals[deals["counted"]]))
+    all_edges = counted_edges(equity, deals)
     edges = filter_edges(all_edges, statuses=statuses, types=p["edge_types"], cutoff=p["as_of"])
     frames = {"statuses": statuses, "edges": edges, "all_edges": all_edges, "edge_table": edge_table(edges)}
-    frames["counts"] = pd.DataFrame(
-        {
-            "step": [
-                "reported rows",
-                "after merging reports of the same deal",
-                "after the status, type and date filters",
-            ],
-            "edges": [int(equity["counted"].sum() + deals["counted"].sum()), len(all_edges), len(edges)],
-        }
+    frames["counts"] = Later(
+        lambda: pd.DataFrame(
+            {
+                "step": [
+                    "reported rows",
+                    "after merging reports of the same deal",
+                    "after the status, type and date filters",
+                ],
+                "edges": [int(equity["counted"].sum() + deals["counted"].sum()), len(all_edges), len(edges)],
+            }
+        )
     )
-    dropped = all_edges[~all_edges.index.isin(edges.index)]
-    frames["dropped"] = dropped.groupby("status").size().rename("edges left out").reset_index()
+    frames["dropped"] = Later(lambda: dropped_by_status(all_edges, edges))
     ranges = grid_ranges(equity, deals, fin, p["as_of"], tuple(p["edge_types"]))
     _record_graph(book, frames, edges)
     _record_round_trips(book, frames, edges, ranges, p)
@@ -460,6 +472,12 @@ def run(tables: dict[str, pd.DataFrame], params: dict) -> ChapterResult:
     _record_dependence(book, frames, edges, fin, ranges, p)
     _record_colossus(book, frames, deals, p["as_of"])
     return ChapterResult(book, frames)
+
+
+def dropped_by_status(all_edges: pd.DataFrame, edges: pd.DataFrame) -> pd.DataFrame:
+    """How many merged deals the status, type and date filters left out, by status."""
+    dropped = all_edges[~all_edges.index.isin(edges.index)]
+    return dropped.groupby("status").size().rename("edges left out").reset_index()
 
 
 def _record_graph(book: RecordBook, frames: dict, edges: pd.DataFrame) -> None:
@@ -567,14 +585,9 @@ def _record_dependence(
     book: RecordBook, frames: dict, edges: pd.DataFrame, fin: pd.DataFrame, ranges: dict, p: dict
 ) -> None:
     basis = p["revenue_basis"]
-    revenue, rev_sources = lab_revenue(fin, p["as_of"], basis)
-    raised, cap_sources = lab_figures(fin, "capital_raised_total", p["as_of"])
-    sources = rev_sources + cap_sources
-    pay = annual_payments(edges, p["default_duration_years"])
-    dep = financing_dependence(edges, revenue, raised).merge(pay[["lab", "per_year", "per_year_assumed_duration"]])
-    dep["payments_to_revenue_pct"] = 100 * dep["per_year"] / dep["annual_revenue"]
+    dep, rev_sources, sources = dependence(edges, fin, p["as_of"], basis, p["default_duration_years"])
     frames["dependence"] = dep
-    frames["stated_commitments"] = fin[fin["metric"] == "compute_commitments_total"]
+    frames["stated_commitments"] = stated_commitments(fin)
     frames["operating_results"] = operating_results(fin)
     for _, r in dep.iterrows():
         lab, key = r["lab"], r["lab"].lower()
@@ -614,12 +627,37 @@ def _record_dependence(
         _record_operating(book, frames["operating_results"], lab, p["as_of"])
 
 
-def _record_operating(book: RecordBook, results: pd.DataFrame, lab: str, as_of: pd.Timestamp) -> None:
-    """The lab's latest reported operating result on or before as_of, and its next projected one (None if none)."""
+@same_tables()
+def dependence(
+    edges: pd.DataFrame, fin: pd.DataFrame, as_of: pd.Timestamp, basis: str, default_duration_years: float
+) -> tuple[pd.DataFrame, list[str], list[str]]:
+    """Each lab's commitments, payments a year and revenue on ``basis`` side by side; the revenue sources, and those
+    with the capital-raised sources added."""
+    revenue, rev_sources = lab_revenue(fin, as_of, basis)
+    raised, cap_sources = lab_figures(fin, "capital_raised_total", as_of)
+    pay = annual_payments(edges, default_duration_years)
+    dep = financing_dependence(edges, revenue, raised).merge(pay[["lab", "per_year", "per_year_assumed_duration"]])
+    dep["payments_to_revenue_pct"] = 100 * dep["per_year"] / dep["annual_revenue"]
+    return dep, rev_sources, rev_sources + cap_sources
+
+
+@same_tables()
+def stated_commitments(fin: pd.DataFrame) -> pd.DataFrame:
+    return fin[fin["metric"] == "compute_commitments_total"]
+
+
+@same_tables()
+def operating_picks(results: pd.DataFrame, lab: str, as_of: pd.Timestamp) -> tuple[pd.Series | None, pd.Series | None]:
+    """The lab's latest operating result on or before ``as_of`` and its next projected one (None where none)."""
     rows = results[results["lab"] == lab]
     past, future = rows[rows["period_end"] <= as_of], rows[rows["period_end"] > as_of]
-    for kind, pick in (("latest", past.tail(1)), ("projected", future.head(1))):
-        row = pick.iloc[0] if not pick.empty else None
+    return (past.iloc[-1] if not past.empty else None), (future.iloc[0] if not future.empty else None)
+
+
+def _record_operating(book: RecordBook, results: pd.DataFrame, lab: str, as_of: pd.Timestamp) -> None:
+    """The lab's latest reported operating result on or before as_of, and its next projected one (None if none)."""
+    latest, projected = operating_picks(results, lab, as_of)
+    for kind, row in (("latest", latest), ("projected", projected)):
         book.record(
             f"operating_result_{kind}.{lab.lower()}",
             float(row["signed"]) if row is not None else None,
@@ -671,6 +709,7 @@ def _restated(fin: pd.DataFrame) -> pd.Series:
     return fin["definition"].fillna("").str.contains("restated net", case=False)
 
 
+@same_tables()
 def basis_factor(fin: pd.DataFrame, lab: str, as_of: pd.Timestamp, basis: str) -> tuple[float, list[str]]:
     """Multiply a lab's reported run-rate by this to put it on ``basis`` (1 when the lab reports on it).
 
@@ -699,6 +738,7 @@ def basis_factor(fin: pd.DataFrame, lab: str, as_of: pd.Timestamp, basis: str) -
     return float("nan"), []
 
 
+@same_tables()
 def lab_revenue(fin: pd.DataFrame, as_of: pd.Timestamp, basis: str) -> tuple[dict[str, float], list[str]]:
     """Each lab's latest annualised revenue on ``basis`` (its own restatements by others left out), and sources."""
     own = fin[~_restated(fin)]
@@ -711,6 +751,7 @@ def lab_revenue(fin: pd.DataFrame, as_of: pd.Timestamp, basis: str) -> tuple[dic
     return values, sources
 
 
+@same_tables()
 def annual_payments(edges: pd.DataFrame, default_duration_years: float) -> pd.DataFrame:
     """Each lab's valued compute commitments spread evenly over their durations (the default where none is given)."""
     spend = lab_spending(edges).dropna(subset=["amount"])
@@ -730,6 +771,7 @@ def annual_payments(edges: pd.DataFrame, default_duration_years: float) -> pd.Da
     return pd.DataFrame(out)
 
 
+@same_tables()
 def investor_loop(edges: pd.DataFrame, default_duration_years: float) -> dict[str, float]:
     """Money in from the labs' investors that also sell to them, against money out to the same investors.
 
@@ -749,6 +791,7 @@ def investor_loop(edges: pd.DataFrame, default_duration_years: float) -> dict[st
     }
 
 
+@same_tables()
 def operating_results(fin: pd.DataFrame) -> pd.DataFrame:
     """The labs' operating profit or loss figures in our data (reported and projected), signed: a loss is negative."""
     rows = fin[
@@ -800,8 +843,13 @@ def grid_ranges(
     equity: pd.DataFrame, deals: pd.DataFrame, fin: pd.DataFrame, as_of: pd.Timestamp, edge_types: tuple[str, ...]
 ) -> dict[str, tuple[float, float]]:
     """:func:`headline_ranges` from the tables: the same for every run of the robustness grid, so computed once."""
-    all_edges = dedupe(edges_from_tables(equity[equity["counted"]], deals[deals["counted"]]))
-    return headline_ranges(all_edges, fin, {"as_of": as_of, "edge_types": list(edge_types)})
+    return headline_ranges(counted_edges(equity, deals), fin, {"as_of": as_of, "edge_types": list(edge_types)})
+
+
+@same_tables()
+def counted_edges(equity: pd.DataFrame, deals: pd.DataFrame) -> pd.DataFrame:
+    """Every counted row of both tables as money flows, one per deal group (:func:`dedupe`), before any filter."""
+    return dedupe(edges_from_tables(equity[equity["counted"]], deals[deals["counted"]]))
 
 
 def headline_ranges(all_edges: pd.DataFrame, fin: pd.DataFrame, p: dict) -> dict[str, tuple[float, float]]:

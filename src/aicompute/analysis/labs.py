@@ -5,9 +5,11 @@ from __future__ import annotations
 import pandas as pd
 
 from aicompute.analysis.data import central_value
+from aicompute.analysis.memo import same_tables
 from aicompute.analysis.vocabulary import BASIS_RANK
 
 
+@same_tables(size=256)
 def latest_figure(
     fin: pd.DataFrame, lab: str, metric: str, as_of: pd.Timestamp | str, unit: str = "usd_bn"
 ) -> pd.Series | None:

@@ -14,7 +14,8 @@ import pandas as pd
 
 from aicompute.analysis.data import central_value
 from aicompute.analysis.formula import Formula, evaluate
-from aicompute.analysis.records import ChapterResult, RecordBook
+from aicompute.analysis.memo import same_tables
+from aicompute.analysis.records import ChapterResult, Later, RecordBook
 
 LAYERS = (
     "application",
@@ -98,6 +99,7 @@ CHAIN_FIELDS = {
 }
 
 
+@same_tables()
 def chain_values(shares: ChainAssumptions | dict, dollar: float = 1.0) -> dict:
     """Every step of :data:`CHAIN_FORMULA` for ``dollar`` paid to the application (``shares``: as ChainAssumptions
     or a dict of its fields)."""
@@ -105,6 +107,7 @@ def chain_values(shares: ChainAssumptions | dict, dollar: float = 1.0) -> dict:
     return evaluate(CHAIN_FORMULA, {"dollar": dollar, **{name: fields[f] for name, f in CHAIN_FIELDS.items()}})
 
 
+@same_tables()
 def waterfall(a: ChainAssumptions, dollar: float = 1.0) -> pd.DataFrame:
     """What each layer keeps of ``dollar`` paid to the application, and what it receives (:data:`CHAIN_FORMULA`).
 
@@ -120,6 +123,7 @@ def waterfall(a: ChainAssumptions, dollar: float = 1.0) -> pd.DataFrame:
     )
 
 
+@same_tables()
 def passed_up_over_ranges(ranges: dict[str, tuple[float, float]], base: ChainAssumptions) -> tuple[float, float]:
     """Lowest and highest share passed up over every corner of the inputs' ranges (and the central values).
 
@@ -154,15 +158,14 @@ def max_model_spend_share(target_gross_margin_pct: float, model_share_of_app_cos
     return (100 - target_gross_margin_pct) * model_share_of_app_cost_pct / 100
 
 
+@same_tables()
 def tornado(base: ChainAssumptions, ranges: dict[str, tuple[float, float]], layer: str = "application") -> pd.DataFrame:
     """Swing in the share kept by ``layer`` when each assumption moves from its low to its high, others at base."""
     rows = []
-    centre = float(waterfall(base).set_index("layer").loc[layer, "kept"])
+    kept = LAYER_STEPS[layer][0]
+    centre = float(chain_values(base)[kept])
     for name, (low, high) in ranges.items():
-        values = []
-        for value in (low, high):
-            params = {**base.__dict__, name: value}
-            values.append(float(waterfall(ChainAssumptions(**params)).set_index("layer").loc[layer, "kept"]))
+        values = [float(chain_values({**base.__dict__, name: value})[kept]) for value in (low, high)]
         rows.append(
             {
                 "assumption": name,
@@ -184,6 +187,7 @@ def spend_to_revenue(revenue: float, spend: float) -> float:
     return 100 * spend / revenue
 
 
+@same_tables()
 def latest_by_company(app: pd.DataFrame, metric: str) -> pd.DataFrame:
     """Each company's latest dated figure for ``metric`` (range-only figures use the midpoint)."""
     rows = app[(app["metric"] == metric) & app["as_of"].notna()].copy()
@@ -192,6 +196,7 @@ def latest_by_company(app: pd.DataFrame, metric: str) -> pd.DataFrame:
     return rows.groupby("company", sort=True).tail(1).reset_index(drop=True)
 
 
+@same_tables()
 def real_cases(app: pd.DataFrame, companies: list[str]) -> pd.DataFrame:
     """Latest revenue (run-rate, else annual), gross margin and model spend for each company, with sources."""
     out = []
@@ -285,11 +290,13 @@ def check_params(params: dict) -> dict:
     return {**params, "as_of": as_of}
 
 
+@same_tables()
 def up_to(frame: pd.DataFrame, column: str, as_of: pd.Timestamp) -> pd.DataFrame:
     """Rows describing a date on or before ``as_of`` (undated rows stay: they are shown, never quoted as latest)."""
     return frame[frame[column].isna() | (frame[column] <= as_of)]
 
 
+@same_tables()
 def lab_gross_margins(fin: pd.DataFrame, year: int = 2025) -> pd.DataFrame:
     """The model providers' reported gross margins for ``year`` (the sourced range of the model margin)."""
     return fin[(fin["metric"] == "gross_margin") & (fin["period_end"].dt.year == year)]
@@ -300,6 +307,7 @@ def count_below(margins: pd.Series, threshold: float) -> int:
     return int((margins.dropna() < threshold).sum())
 
 
+@same_tables()
 def margin_bars(real: pd.DataFrame) -> pd.DataFrame:
     """The real cases with a reported gross margin, signed for the chart."""
     margins = real.dropna(subset=["gross_margin_pct"]).copy()
@@ -343,11 +351,22 @@ def run(tables: dict[str, pd.DataFrame], params: dict) -> ChapterResult:
     _record_real_cases(book, frames, app, app_margins, p)
     _record_concentration(book, frames, app)
     ranges = sensitivity_ranges(app_margins, lab_margins)
-    swings = {layer: tornado(base, ranges, layer=layer) for layer in TORNADO_LAYERS}
-    frames["ranges"], frames["swings"] = ranges, swings
-    heat = pd.DataFrame({layer: t.set_index("assumption")["swing"] for layer, t in swings.items()})
-    frames["swing_table"] = heat.reset_index().rename(columns={"index": "assumption"})
+    frames["ranges"] = ranges
+    # Built when a chart first reads them (the robustness grid never does).
+    frames["swings"] = Later(lambda: swings_by_layer(base, ranges))
+    frames["swing_table"] = Later(lambda: swing_table(swings_by_layer(base, ranges)))
     return ChapterResult(book, frames)
+
+
+def swings_by_layer(base: ChainAssumptions, ranges: dict[str, tuple[float, float]]) -> dict[str, pd.DataFrame]:
+    """The tornado of every layer's kept share."""
+    return {layer: tornado(base, ranges, layer=layer) for layer in TORNADO_LAYERS}
+
+
+def swing_table(swings: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """One row per assumption, one column per layer: how far the layer's kept share swings."""
+    heat = pd.DataFrame({layer: t.set_index("assumption")["swing"] for layer, t in swings.items()})
+    return heat.reset_index().rename(columns={"index": "assumption"})
 
 
 def _record_chain(book: RecordBook, frames: dict, base: ChainAssumptions, app_margins, lab_margins, ranges) -> None:

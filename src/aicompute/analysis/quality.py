@@ -13,6 +13,7 @@ both), so they are reported side by side and reconciled, never added.
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -24,7 +25,7 @@ from aicompute.analysis import circular as cc
 from aicompute.analysis.data import central_value
 from aicompute.analysis.labs import latest_figure
 from aicompute.analysis.memo import same_tables
-from aicompute.analysis.records import ChapterResult, RecordBook
+from aicompute.analysis.records import ChapterResult, Later, RecordBook
 from aicompute.analysis.vocabulary import LABS
 
 # The ladder, firmest first. Keys name records; labels are what a reader sees.
@@ -102,6 +103,7 @@ def revenue_coverage(revenue: float | None, annual_payments: float) -> float:
     return float(min(1.0, revenue / annual_payments))
 
 
+@same_tables()
 def ladder(items: pd.DataFrame, coverage: dict[str, float]) -> pd.DataFrame:
     """Dollars per (holder, tier): binding items are split between the first two tiers by their payer's coverage.
 
@@ -110,27 +112,39 @@ def ladder(items: pd.DataFrame, coverage: dict[str, float]) -> pd.DataFrame:
     unknown = sorted(set(items["tier"]) - set(TIERS) - {BINDING})
     if unknown:
         raise ValueError(f"unknown tier(s) {unknown}; tiers: {[*TIERS, BINDING]}")
-    rows = []
-    for item in items.itertuples():
-        if item.tier == BINDING:
-            share = coverage.get(item.payer, 0.0)
-            rows += [
-                (item.holder, "paid_from_revenue", item.amount * share),
-                (item.holder, "needs_new_money", item.amount * (1 - share)),
-            ]
-        else:
-            rows.append((item.holder, item.tier, item.amount))
-    out = pd.DataFrame(rows, columns=["holder", "tier", "amount"])
-    out = out.groupby(["holder", "tier"], as_index=False, sort=False)["amount"].sum()
     # Every tier appears for every holder, so a tier with no dollars reads 0 rather than vanishing.
-    full = pd.MultiIndex.from_product([list(dict.fromkeys(items["holder"])), list(TIERS)], names=["holder", "tier"])
-    return out.set_index(["holder", "tier"]).reindex(full, fill_value=0.0).reset_index()
+    parts: dict[tuple[str, str], list[float]] = {
+        (holder, tier): [] for holder in dict.fromkeys(items["holder"]) for tier in TIERS
+    }
+    for holder, payer, amount, tier in zip(
+        items["holder"], items["payer"], items["amount"], items["tier"], strict=True
+    ):
+        if tier == BINDING:
+            share = coverage.get(payer, 0.0)
+            parts[(holder, "paid_from_revenue")].append(amount * share)
+            parts[(holder, "needs_new_money")].append(amount * (1 - share))
+        else:
+            parts[(holder, tier)].append(amount)
+    return pd.DataFrame(
+        [(holder, tier, math.fsum(values)) for (holder, tier), values in parts.items()],
+        columns=["holder", "tier", "amount"],
+    )
 
 
+@same_tables()
+def tier_amounts(ladder_frame: pd.DataFrame) -> dict[str, float]:
+    """Each tier's dollars in a ladder (every tier listed, in ladder order; 0 where it has none)."""
+    parts: dict[str, list[float]] = {tier: [] for tier in TIERS}
+    for tier, amount in zip(ladder_frame["tier"], ladder_frame["amount"], strict=True):
+        parts[tier].append(float(amount))
+    return {tier: math.fsum(values) for tier, values in parts.items()}
+
+
+@same_tables()
 def shares(ladder_frame: pd.DataFrame) -> pd.Series:
     """Each tier's share (percent) of all the dollars in a ladder, in ladder order."""
-    by_tier = ladder_frame.groupby("tier", sort=False)["amount"].sum().reindex(list(TIERS), fill_value=0.0)
-    total = by_tier.sum()
+    by_tier = pd.Series(tier_amounts(ladder_frame), name="amount").rename_axis("tier")
+    total = math.fsum(by_tier)
     return by_tier / total * 100 if total else by_tier * np.nan
 
 
@@ -145,7 +159,7 @@ def lab_commitments(tables: dict[str, pd.DataFrame], as_of: str) -> pd.DataFrame
 
 @same_tables()
 def _lab_commitments(equity: pd.DataFrame, deals: pd.DataFrame, quality: pd.DataFrame, as_of: str) -> pd.DataFrame:
-    edges = cc.dedupe(cc.edges_from_tables(equity[equity["counted"]], deals[deals["counted"]]))
+    edges = cc.counted_edges(equity, deals)
     keep = (
         (edges["type"] != "equity")
         & edges["payer"].isin(LABS)
@@ -160,6 +174,7 @@ def _lab_commitments(equity: pd.DataFrame, deals: pd.DataFrame, quality: pd.Data
     return commitments.reset_index(drop=True)
 
 
+@same_tables()
 def coverage_by_lab(
     commitments: pd.DataFrame,
     financials: pd.DataFrame,
@@ -206,6 +221,7 @@ def coverage_by_lab(
     return pd.DataFrame(rows)
 
 
+@same_tables()
 def commitment_items(commitments: pd.DataFrame, short_notice_days: float) -> pd.DataFrame:
     """The labs' commitments as ladder items: held by the lab that owes them, tiered by status and notice."""
     return pd.DataFrame(
@@ -223,6 +239,7 @@ def commitment_items(commitments: pd.DataFrame, short_notice_days: float) -> pd.
     )
 
 
+@same_tables()
 def pair_tier(commitments: pd.DataFrame, provider: str, lab: str, bases: str, short_notice_days: float) -> str:
     """The firmness of a lab's part of a provider's backlog.
 
@@ -241,6 +258,7 @@ def pair_tier(commitments: pd.DataFrame, provider: str, lab: str, bases: str, sh
     return contract_tier(largest["status"], largest["notice_days"], short_notice_days)
 
 
+@same_tables()
 def backlog_items(
     split: pd.DataFrame,
     ranges: pd.DataFrame,
@@ -271,6 +289,7 @@ def backlog_items(
 # When the backlog turns into revenue, what the provider carries, and who pays in the end
 
 
+@same_tables()
 def latest_disclosure(quality: pd.DataFrame, subject: str, dimension: str, as_of: str) -> pd.DataFrame:
     """Rows of one dimension for one subject at its latest date on or before ``as_of`` (several if sources differ)."""
     mine = (quality["subject"] == subject) & (quality["dimension"] == dimension)
@@ -300,6 +319,12 @@ def recognition(quality: pd.DataFrame, totals: pd.Series, as_of: str) -> pd.Data
     return pd.DataFrame(rows)
 
 
+@same_tables()
+def recognition_of(quality: pd.DataFrame, split: pd.DataFrame, as_of: str) -> pd.DataFrame:
+    """:func:`recognition` of each provider's backlog in a split (the same for every choice that keeps the split)."""
+    return recognition(quality, split.set_index("provider")["backlog"], as_of)
+
+
 def end_demand_share(consumer_pct: float, ai_app_share_of_business_pct: float) -> float:
     """Share (percent) of a lab's revenue paid by end customers rather than by AI-application companies.
 
@@ -327,7 +352,31 @@ class EndDemand:
 def end_demand(quality: pd.DataFrame, financials: pd.DataFrame, params: dict) -> list[EndDemand]:
     """Each lab's end-demand share from the sourced revenue mix and, where unsourced, a labelled assumption; each lab
     weighted by its revenue on the chapter's revenue basis."""
-    revenue, _ = cc.lab_revenue(financials, pd.Timestamp(params["as_of"]), params["revenue_basis"])
+    return _end_demand(
+        quality,
+        financials,
+        str(params["as_of"]),
+        params["revenue_basis"],
+        float(params["openai_ai_app_share_of_api_pct"]),
+        params.get("ai_app_share_of_api_pct"),
+    )
+
+
+@same_tables()
+def _end_demand(
+    quality: pd.DataFrame,
+    financials: pd.DataFrame,
+    as_of: str,
+    revenue_basis: str,
+    openai_ai_app_share_of_api_pct: float,
+    ai_app_share_of_api_pct: float | None,
+) -> list[EndDemand]:
+    params = {
+        "as_of": as_of,
+        "openai_ai_app_share_of_api_pct": openai_ai_app_share_of_api_pct,
+        "ai_app_share_of_api_pct": ai_app_share_of_api_pct,
+    }
+    revenue, _ = cc.lab_revenue(financials, pd.Timestamp(as_of), revenue_basis)
     out = []
     for lab in LABS:
         consumer = latest_disclosure(quality, lab, "consumer_share_pct", params["as_of"])
@@ -467,6 +516,7 @@ def run(tables: dict[str, pd.DataFrame], params: dict, *, choice_ranges: bool = 
     book = RecordBook("quality")
     quality = tables["demand_quality"]
     financials = tables["lab_financials"]
+
     def ranges(timing: str) -> pd.DataFrame:
         return backlog_ranges(tables, as_of, timing)
 
@@ -517,7 +567,7 @@ def run(tables: dict[str, pd.DataFrame], params: dict, *, choice_ranges: bool = 
             )
             book.record(
                 f"{view}_amount.{tier}",
-                float(frame.loc[frame["tier"] == tier, "amount"].sum()),
+                tier_amounts(frame)[tier],
                 unit="usd_bn",
                 label=f"Dollars of {what} in the tier '{label}'",
                 sources=sources,
@@ -541,7 +591,7 @@ def run(tables: dict[str, pd.DataFrame], params: dict, *, choice_ranges: bool = 
             f"{params['contract_years']:g} years (ASSUMPTION).",
         )
 
-    timing = recognition(quality, central["split"].set_index("provider")["backlog"], as_of)
+    timing = recognition_of(quality, central["split"], as_of)
     for row in timing.itertuples():
         for months in (12, 24):
             value = getattr(row, f"within_{months}m_pct")
@@ -616,8 +666,8 @@ def run(tables: dict[str, pd.DataFrame], params: dict, *, choice_ranges: bool = 
         chart="reconciliation",
     )
     frames = {
-        "backlog_ladder": _labelled(backlog_ladder),
-        "commitment_ladder": _labelled(central["commitment_ladder"]),
+        "backlog_ladder": Later(lambda: _labelled(backlog_ladder)),
+        "commitment_ladder": Later(lambda: _labelled(central["commitment_ladder"])),
         "backlog_items": central["backlog_items"],
         "commitment_items": central["commitment_items"],
         "coverage": central["coverage"],
@@ -628,6 +678,7 @@ def run(tables: dict[str, pd.DataFrame], params: dict, *, choice_ranges: bool = 
     return ChapterResult(book, frames)
 
 
+@same_tables()
 def reconciliation(split: pd.DataFrame, commitments: pd.DataFrame) -> pd.DataFrame:
     """Per provider and lab: the lab's part of the provider's backlog beside the lab's commitments to that provider."""
     rows = []
@@ -646,6 +697,7 @@ def reconciliation(split: pd.DataFrame, commitments: pd.DataFrame) -> pd.DataFra
     return pd.DataFrame(rows)
 
 
+@same_tables()
 def _labelled(frame: pd.DataFrame) -> pd.DataFrame:
     """A ladder with the tiers' reader-facing labels, their order and each holder's share of its own total."""
     out = frame.copy()

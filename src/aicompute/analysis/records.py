@@ -115,12 +115,64 @@ class RecordBook:
         return (key if key.startswith(f"{self.name}.") else f"{self.name}.{key}") in self.records
 
 
+class Later:
+    """A frame that only a chart or table needs, computed the first time it is read (the robustness grid reads only
+    records, so its runs never build it): ``frames["demand"] = Later(lambda: pd.concat(...))``."""
+
+    __slots__ = ("make",)
+
+    def __init__(self, make):
+        self.make = make
+
+
+class OwnCopies(dict):
+    """A chapter's frames: a :class:`Later` is computed on first read, and DataFrames and Series are handed out as
+    copies (reading never exposes an object the grid's memo shares)."""
+
+    @staticmethod
+    def _own(value):
+        if hasattr(value, "iloc"):  # a DataFrame or Series
+            return value.copy()
+        if isinstance(value, dict):  # e.g. one frame per layer
+            return {k: OwnCopies._own(v) for k, v in value.items()}
+        return value
+
+    def _resolved(self, key):
+        value = super().__getitem__(key)
+        if isinstance(value, Later):
+            value = value.make()
+            super().__setitem__(key, value)
+        return value
+
+    def __getitem__(self, key):
+        return self._own(self._resolved(key))
+
+    def get(self, key, default=None):
+        return self[key] if key in self else default
+
+    def values(self):
+        return [self[k] for k in self]
+
+    def items(self):
+        return [(k, self[k]) for k in self]
+
+    def __iter__(self):
+        return super().__iter__()
+
+
 @dataclass
 class ChapterResult:
-    """What a chapter's ``run(tables, params)`` returns: its key numbers and the frames its charts draw."""
+    """What a chapter's ``run(tables, params)`` returns: its key numbers and the frames its charts draw.
+
+    A frame read from ``frames`` is the reader's own copy: a chapter's frames may be remembered across the runs of the
+    robustness grid (:mod:`aicompute.analysis.memo`), so a notebook that adds a column must not change them.
+    """
 
     book: RecordBook
     frames: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.frames = OwnCopies(self.frames)
 
     @property
     def name(self) -> str:
@@ -166,6 +218,8 @@ def moved(before: object, after: object, tolerance_pct: float = 0.5) -> bool:
 def source_ids(sources: Iterable[str]) -> list[str]:
     """Sorted, unique source ids; items may be comma-joined lists ("a, b"), as the tables' ``sources`` columns are."""
     ids = set()
+    # A pandas column iterates far faster as a plain list (records take whole tables' source columns).
+    sources = sources.tolist() if hasattr(sources, "tolist") else sources
     for item in sources:
         if isinstance(item, str):
             ids.update(part.strip() for part in item.split(",") if part.strip())

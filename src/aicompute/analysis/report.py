@@ -24,8 +24,9 @@ CHAPTERS = ("backlog", "circular", "passthrough", "absorption", "quality")
 # Parameters of every robustness-grid run that change no record a verdict reads: the Monte Carlo records never feed
 # a rule (research/rules/absorption.md), so the grid runs without draws to stay within seconds.
 GRID_SETTINGS: dict[str, dict[str, Any]] = {"absorption": {"draws": 0}}
-# Worker processes for the grid (the machine this report is built on has two cores).
-GRID_JOBS = 2
+# Worker processes for the grid: one, because the runs share the parts they have in common (aicompute.analysis.memo)
+# within a process; each worker would rebuild them and pay an interpreter start-up (measured: slower on two cores).
+GRID_JOBS = 1
 
 
 def chapter_modules(names: Sequence[str] = CHAPTERS) -> dict[str, ModuleType]:
