@@ -374,6 +374,23 @@ def _inputs_at(cc: pd.DataFrame, as_of: pd.Timestamp, capacity_estimate: str) ->
     }
 
 
+@same_tables()
+def input_facts(inputs: dict) -> dict:
+    """The sources and sourced extremes the records quote from the chosen input rows (the same for every choice of
+    rule, return or basis, so remembered across the grid's runs)."""
+    row, lives = inputs["chosen"].iloc[0], inputs["all_lives"]
+    shortest, longest = float(lives["value"].min()), float(lives["value"].max())
+    return {
+        "all_in_sources": list(inputs["all_in"]["source_id"]),
+        "cost_sources": [*inputs["all_in"]["source_id"], row["source_id"]],
+        "life_sources": list(inputs["lives"]["source_id"]),
+        "shortest": shortest,
+        "shortest_sources": list(lives.loc[lives["value"] == shortest, "source_id"]),
+        "longest": longest,
+        "longest_sources": list(lives.loc[lives["value"] == longest, "source_id"]),
+    }
+
+
 RULES_COST = {"median": "median", "lowest": "min", "highest": "max"}
 RULES_LIFE = {"median": "median", "shortest": "min", "longest": "max"}
 
@@ -480,6 +497,19 @@ def labs_demand(lab_fin: pd.DataFrame, as_of: pd.Timestamp, factors: dict | None
 
 
 @same_tables()
+@same_tables()
+def labs_on_both_bases(lab_fin: pd.DataFrame, as_of: pd.Timestamp) -> tuple[pd.DataFrame, dict[str, float], list[str]]:
+    """The labs' latest run-rates (:func:`labs_demand`), their sum on each revenue basis, and the sources of both."""
+    labs = labs_demand(lab_fin, as_of, basis_factors(lab_fin))
+    by_basis = {basis: float(labs[f"{basis}_usd_bn"].sum()) for basis in REVENUE_BASES}
+    return labs, by_basis, [*labs["source_id"], *basis_sources(lab_fin)]
+
+
+@same_tables()
+def capex_in_year(by_year: pd.DataFrame, year: int) -> pd.DataFrame:
+    return by_year[by_year["year"] == year]
+
+
 def clouds_ai_demand(revenue: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
     """Each cloud's latest AI revenue run-rate on or before ``as_of`` (the segments in CLOUD_AI_SEGMENTS)."""
     rows = revenue[
@@ -647,15 +677,15 @@ def run(tables: dict[str, pd.DataFrame], params: dict) -> ChapterResult:
     frames["server_lives"] = Later(lambda: inputs["lives"][["subject", "value", "scope", "basis", "source_id"]])
 
     # The capacity, its cost and the annual revenue it must earn.
-    cost_sources = [*inputs["all_in"]["source_id"], row["source_id"]]
-    life_sources = list(inputs["lives"]["source_id"])
+    facts = input_facts(inputs)
+    cost_sources, life_sources = facts["cost_sources"], facts["life_sources"]
     book.record("gw", base.gw, unit="gw", label=f"Capacity used: {row['subject']}", sources=[row["source_id"]])
     book.record(
         "cost_per_gw",
         base.cost_per_gw,
         unit="usd_bn",
         label="Capital cost per GW used (USD bn per GW)",
-        sources=inputs["all_in"]["source_id"],
+        sources=facts["all_in_sources"],
     )
     book.record(
         "useful_life_years",
@@ -664,13 +694,13 @@ def run(tables: dict[str, pd.DataFrame], params: dict) -> ChapterResult:
         label="Server life used for depreciation",
         sources=life_sources,
     )
-    shortest = float(inputs["all_lives"]["value"].min())
+    shortest = facts["shortest"]
     book.record(
         "shortest_sourced_life",
         shortest,
         unit="years",
         label="Shortest server life in the sources",
-        sources=inputs["all_lives"].loc[inputs["all_lives"]["value"] == shortest, "source_id"],
+        sources=facts["shortest_sources"],
     )
     stack = cost_stack(base)
     total = sum(stack.values())
@@ -701,11 +731,9 @@ def run(tables: dict[str, pd.DataFrame], params: dict) -> ChapterResult:
 
     # Against the demand we can see, on one revenue basis (net of the partners' shares, or gross).
     lab_fin = tables["lab_financials"]
-    labs = labs_demand(lab_fin, as_of, basis_factors(lab_fin))
+    labs, by_basis, lab_sources = labs_on_both_bases(lab_fin, as_of)
     frames["demand"] = Later(lambda: pd.concat([labs, clouds_ai_demand(tables["revenue"], as_of)], ignore_index=True))
-    by_basis = {basis: float(labs[f"{basis}_usd_bn"].sum()) for basis in REVENUE_BASES}
     labs_revenue = by_basis[p["revenue_basis"]]
-    lab_sources = [*labs["source_id"], *basis_sources(lab_fin)]
     for basis in REVENUE_BASES:
         book.record(
             f"labs_revenue_{basis}",
@@ -748,13 +776,13 @@ def run(tables: dict[str, pd.DataFrame], params: dict) -> ChapterResult:
         unit="count",
         label="Combinations of the defensible choices behind the headline ranges",
     )
-    longest = float(inputs["all_lives"]["value"].max())
+    longest = facts["longest"]
     book.record(
         "longest_sourced_life",
         longest,
         unit="years",
         label="Longest server life in the sources",
-        sources=inputs["all_lives"].loc[inputs["all_lives"]["value"] == longest, "source_id"],
+        sources=facts["longest_sources"],
     )
     for name, life in (("shortest", shortest), ("longest", longest)):
         at = cost_stack(CapacityAssumptions(**{**base.__dict__, "useful_life_years": life}))
@@ -768,7 +796,7 @@ def run(tables: dict[str, pd.DataFrame], params: dict) -> ChapterResult:
     # What the hyperscalers are spending.
     by_year = capex_by_year(tables["capex"])
     latest_year = latest_complete_year(by_year)
-    in_year = by_year[by_year["year"] == latest_year]
+    in_year = capex_in_year(by_year, latest_year)
     spend = book.record(
         "capex_latest_year",
         float(in_year["value"].sum()),

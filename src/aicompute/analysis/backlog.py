@@ -96,8 +96,9 @@ def lab_estimates(
     if not include_commitment_amounts:
         rows = rows[rows["measure"] != "commitment_total"]
     out = []
-    for _, row in rows.iterrows():
-        base = snap.loc[snap["provider"] == row["provider"]].iloc[0]
+    latest = {base["provider"]: base for base in snap.to_dict("records")}
+    for row in rows.to_dict("records"):
+        base = latest[row["provider"]]
         amounts = _amounts(row, series, float(base["value"]))
         if amounts is None:
             continue
@@ -137,7 +138,7 @@ def lab_estimates(
     return pd.DataFrame(out, columns=columns)
 
 
-def _amounts(row: pd.Series, series: pd.DataFrame, snapshot_value: float) -> tuple[float, float] | None:
+def _amounts(row: dict, series: pd.DataFrame, snapshot_value: float) -> tuple[float, float] | None:
     lo_amt, hi_amt = row["amount_low_usd_bn"], row["amount_high_usd_bn"]
     if pd.notna(lo_amt) or pd.notna(hi_amt):
         lo = float(lo_amt) if pd.notna(lo_amt) else float(hi_amt)
@@ -160,9 +161,11 @@ def split_ranges(estimates: pd.DataFrame, snap: pd.DataFrame, fallback: pd.DataF
     (low = central = high), marked in ``bases``; a pair with nothing sourced at all stays unknown.
     """
     out = []
-    for _, base in snap.iterrows():
+    empty = estimates.iloc[0:0]
+    pairs = dict(tuple(estimates.groupby(["provider", "lab"], sort=False))) if len(estimates) else {}
+    for base in snap.to_dict("records"):
         for lab in LABS:
-            rows = estimates[(estimates["provider"] == base["provider"]) & (estimates["lab"] == lab)]
+            rows = pairs.get((base["provider"], lab), empty)
             spare = _pair(fallback, base["provider"], lab) if fallback is not None and rows.empty else None
             if spare is not None and not spare.empty:
                 low = central = high = float(spare["amount_low"].min())
@@ -332,14 +335,21 @@ def deal_announced(estimates: pd.DataFrame, deals: pd.DataFrame | None) -> pd.Se
     out = pd.Series(pd.NaT, index=estimates.index, dtype="datetime64[ns]")
     if deals is None or estimates.empty:
         return out
-    valued = deals["value_usd_bn"].notna() | deals["value_low_usd_bn"].notna() | deals["value_high_usd_bn"].notna()
-    candidates = deals[valued & deals["counted"].fillna(False).astype(bool) & (deals["status"] != "superseded")]
-    for index, row in estimates[estimates["measure"] == "commitment_total"].iterrows():
-        pair = candidates[(candidates["buyer"] == row["lab"]) & (candidates["seller"] == row["provider"])]
+    deal_rows = estimates[estimates["measure"] == "commitment_total"]
+    for index, row in zip(deal_rows.index, deal_rows.to_dict("records"), strict=True):
+        dates = announcement_dates(deals, row["lab"], row["provider"])
         if pd.notna(row["as_of"]):
-            pair = pair[pair["announced"] <= row["as_of"]]
-        out[index] = pair["announced"].max() if pair["announced"].notna().any() else row["as_of"]
+            dates = dates[dates <= row["as_of"]]
+        out[index] = dates.max() if dates.notna().any() else row["as_of"]
     return out
+
+
+@same_tables()
+def announcement_dates(deals: pd.DataFrame, lab: str, provider: str) -> pd.Series:
+    """When each counted, valued, not-superseded deal of ``lab`` buying from ``provider`` was announced."""
+    valued = deals["value_usd_bn"].notna() | deals["value_low_usd_bn"].notna() | deals["value_high_usd_bn"].notna()
+    counted = valued & deals["counted"].fillna(False).astype(bool) & (deals["status"] != "superseded")
+    return deals.loc[counted & (deals["buyer"] == lab) & (deals["seller"] == provider), "announced"]
 
 
 @same_tables()
