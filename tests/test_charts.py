@@ -244,7 +244,7 @@ def test_tornado_chart_with_thresholds_draws():
     spec = chart.to_dict()
     check_readable(spec)
     svg = draws(chart)
-    assert "Capital cost per GW, $35–100bn" in svg and "covers 50%" in svg and "no effect" in svg
+    assert ">Capital cost per GW<" in svg and ">$35–100bn<" in svg and "covers 50%" in svg and "no effect" in svg
 
 
 # ---------------------------------------------------------------------------------------------------------------------

@@ -98,7 +98,7 @@ def _lines(text: str | Sequence[str] | None, width: int) -> list[str]:
 # Characters per title and subtitle line, so that both fit a phone's column (~366 px) at 15 px bold and 11 px: the
 # chart's text keeps its size there, and the page reads the title as plain lines (its label and caption).
 TITLE_CHARS = 44
-SUBTITLE_CHARS = 70
+SUBTITLE_CHARS = 66
 
 
 def chart_title(text: str, subtitle: str | Sequence[str] | None, source: str | None, as_of: str | None) -> alt.Title:
@@ -522,6 +522,10 @@ def verdict_thresholds(claim_id: str, record_key: str) -> list[float]:
     return sorted(set(found))
 
 
+# An axis label "name, range" drawn as two lines, the name above its range.
+TWO_LINES = "split(datum.label, ', ')"
+
+
 def tornado_frame(frame: pd.DataFrame, fmt=money) -> pd.DataFrame:
     """Two bars per input (its low and its high end), labelled with the input's range in plain words."""
     rows = []
@@ -569,7 +573,8 @@ def tornado_chart(
         alt.Chart(data)
         .mark_bar(height=14)
         .encode(
-            y=alt.Y("assumption:N", sort=order, title=None, axis=alt.Axis(labelLimit=280)),
+            # "Capital cost per GW, $35–100bn" on two lines: the labels leave the bars room on a phone.
+            y=alt.Y("assumption:N", sort=order, title=None, axis=alt.Axis(labelLimit=280, labelExpr=TWO_LINES)),
             x=alt.X("value:Q", title=x_title, axis=axis, scale=alt.Scale(domain=domain)),
             x2="base:Q",
             color=alt.Color(
