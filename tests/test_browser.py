@@ -169,6 +169,47 @@ def test_on_a_phone_nothing_overflows_and_the_bottom_line_starts_on_the_first_sc
     phone.close()
 
 
+# The main argument (summary and chapters, the appendix excluded) reads in about 15 minutes: its height at 1280 px,
+# with the collapsed blocks closed as the page opens, is at most this (issue 13).
+MAIN_ARGUMENT_PX = 24_000
+
+
+def test_the_main_argument_fits_its_reading_budget(page_session):
+    page = page_session["page"]
+    assert page.evaluate("innerWidth") == 1280
+    top = page.evaluate("document.getElementById('chapter-appendix').getBoundingClientRect().top + scrollY")
+    assert 10_000 < top <= MAIN_ARGUMENT_PX, f"the appendix starts at {top:.0f} px"
+
+
+# Chart text on a phone: font size times the drawing's scale, in CSS px. The what-if charts are laid out in
+# present/interactive.py at a fixed width and still scale down (issue 13 lists them).
+MIN_CHART_TEXT_PX = 10
+FIXED_WIDTH_CHARTS = {"chart-passthrough--what-if", "chart-absorption--what-if"}
+
+CHART_TEXT = """() => [...document.querySelectorAll('figure.aicompute-chart')].map(f => {
+  const svg = f.querySelector('svg'), box = svg.getBoundingClientRect();
+  const scale = box.width / svg.viewBox.baseVal.width;
+  const texts = [...svg.querySelectorAll('text')].filter(t => t.textContent.trim());
+  const sizes = texts.map(t => parseFloat(getComputedStyle(t).fontSize) * scale);
+  const out = texts.filter(t => { const r = t.getBoundingClientRect();
+    return r.left < box.left - 1 || r.right > box.right + 1; }).map(t => t.textContent.trim());
+  return {id: f.id, smallest: Math.min(...sizes), cropped: out, texts: texts.length};
+})"""
+
+
+def test_on_a_phone_chart_text_keeps_a_readable_size_and_is_not_cropped(page_session):
+    phone = offline_page(page_session["browser"], [], width=390, height=844)
+    phone.goto(page_session["url"])
+    phone.wait_for_function(ALL_DRAWN, timeout=30_000)
+    charts = phone.evaluate(CHART_TEXT)
+    phone.close()
+    assert len(charts) == len(chart_outputs(page_session["repo"])) and all(c["texts"] > 3 for c in charts)
+    small = {c["id"]: round(c["smallest"], 1) for c in charts if c["smallest"] < MIN_CHART_TEXT_PX}
+    assert set(small) <= FIXED_WIDTH_CHARTS, small
+    cropped = {c["id"]: c["cropped"] for c in charts if c["cropped"] and c["id"] not in FIXED_WIDTH_CHARTS}
+    assert not cropped, cropped
+
+
 def test_every_chart_has_a_descriptive_label_and_a_caption(page_session):
     page = page_session["page"]
     charts = page.evaluate(

@@ -244,7 +244,7 @@ def test_tornado_chart_with_thresholds_draws():
     spec = chart.to_dict()
     check_readable(spec)
     svg = draws(chart)
-    assert "Capital cost per GW, $35–100bn" in svg and "covers 50%" in svg and "no effect" in svg
+    assert ">Capital cost per GW<" in svg and ">$35–100bn<" in svg and "covers 50%" in svg and "no effect" in svg
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -267,8 +267,12 @@ def test_sources_text_names_publishers_not_ids():
     text = charts.sources_text(["deal-msft-10q-fy26q1-r26", "deal-msft-10q-fy26q1-r26"], lead="filings")
     assert text.startswith("filings; ") and "deal-" not in text
     many = charts._publishers()
-    long = charts.sources_text(list(many)[:40], lead="company filings and calls; press reports")
-    assert len(long) <= 72 and "more" in long
+    long = charts.sources_text(list(many)[:40], lead="company filings")
+    assert len(long) <= 40 and long.startswith("company filings; ") and long.endswith(("more", "publishers")), long
+    # The source line must fit a phone-wide chart: a long lead leaves no room for the count, so it stands alone.
+    assert charts.sources_text(list(many)[:40], lead="company filings and calls; press reports") == (
+        "company filings and calls; press reports"
+    )
 
 
 def test_category_palettes_never_reuse_entity_colours():

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from aicompute import paths
-from aicompute.present.output import MIMETYPE
+from aicompute.present.output import MIMETYPE, at_width
 
 FONTS = paths.ROOT / "fonts"
 LOCALE = "en-US"
@@ -73,7 +73,8 @@ def export_figures(nb: dict, notebook: str, target: Path) -> list[Path]:
     for stem, spec in iter_charts(nb, notebook):
         prepare_renderer()
         try:
-            svg = vlc.vegalite_to_svg(spec, vl_version="v6.4", format_locale=LOCALE, time_format_locale=LOCALE)
+            drawn = at_width(spec)  # a chart that takes its container's width in the page
+            svg = vlc.vegalite_to_svg(drawn, vl_version="v6.4", format_locale=LOCALE, time_format_locale=LOCALE)
             png = vlc.svg_to_png(svg, scale=2)
         except Exception as exc:  # noqa: BLE001 - the renderer raises bare ValueErrors with a Rust backtrace
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

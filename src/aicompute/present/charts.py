@@ -24,7 +24,6 @@ from aicompute.present.theme import (
     PAIR_COLORS,
     PART_COLORS,
     SIGN_COLORS,
-    WIDTH,
     color_scale,
 )
 
@@ -71,11 +70,11 @@ def _publishers() -> dict[str, str]:
     return dict(zip(sources["source_id"], names, strict=True))
 
 
-def sources_text(source_ids: Iterable[str], lead: str = "", limit: int = 3, max_chars: int = 72) -> str:
+def sources_text(source_ids: Iterable[str], lead: str = "", limit: int = 3, max_chars: int = 40) -> str:
     """The publishers behind ``source_ids`` (most cited first), e.g. 'company filings; The Information, WSJ and 3 more'.
 
     Names come from data/sources.csv, so the caption never shows a file name or a source id; fewer names are given
-    when the line would be longer than ``max_chars`` (it must fit on one caption line under a 560-px chart).
+    when the line would be longer than ``max_chars`` (the source line must fit on one line in a phone-wide chart).
     """
     names = pd.Series([_publishers().get(i, i) for i in source_ids if isinstance(i, str) and i]).str.strip()
     ranked = list(names.value_counts(sort=True).index) if not names.empty else []
@@ -85,9 +84,10 @@ def sources_text(source_ids: Iterable[str], lead: str = "", limit: int = 3, max_
         more = (f" and {rest} more" if shown else f"{rest} publishers") if rest else ""
         body = f"{shown}{more}"
         text = f"{lead}; {body}" if lead and body else (lead or body or "see the sources list")
-        if len(text) <= max_chars or shown_count == 0:
+        if len(text) <= max_chars:
             return text
-    return lead or "see the sources list"
+    # Even the count does not fit: the lead alone (the sources list in the appendix names every publisher).
+    return lead or text
 
 
 def _lines(text: str | Sequence[str] | None, width: int) -> list[str]:
@@ -95,12 +95,19 @@ def _lines(text: str | Sequence[str] | None, width: int) -> list[str]:
     return [line for item in items if item for line in textwrap.wrap(item, width)]
 
 
+# Characters per title and subtitle line, so that both fit a phone's column (~366 px) at 15 px bold and 11 px: the
+# chart's text keeps its size there, and the page reads the title as plain lines (its label and caption).
+TITLE_CHARS = 44
+SUBTITLE_CHARS = 66
+
+
 def chart_title(text: str, subtitle: str | Sequence[str] | None, source: str | None, as_of: str | None) -> alt.Title:
-    """The title (wrapped to the chart's width) and its subtitle, whose last line is 'Source: … · data to …'."""
-    sub = _lines(subtitle, 92)
+    """The title and its subtitle, wrapped to a phone's width. The subtitle's last line, 'Source: … · data to …', is
+    never wrapped: the page shows that line as the chart's caption (kept short by :func:`sources_text`)."""
+    lines = _lines(subtitle, SUBTITLE_CHARS)
     if source or as_of:
-        sub.append(f"Source: {source or 'see the sources list'} · data to {as_of or 'not stated'}")
-    return alt.Title(text=_lines(text, 64), subtitle=sub)
+        lines.append(f"Source: {source or 'see the sources list'} · data to {as_of or 'not stated'}")
+    return alt.Title(text=_lines(text, TITLE_CHARS), subtitle=lines)
 
 
 def finish(
@@ -113,15 +120,16 @@ def finish(
     key_values: str,
     fit: bool = True,
 ) -> alt.TopLevelMixin:
-    """Title, caption line and screen-reader description, at the report's width (labels included when ``fit``)."""
+    """Title, caption line and screen-reader description. With ``fit`` the chart takes its container's width (labels
+    included) so its text keeps its size on a phone; a figure is drawn at theme.WIDTH. Without ``fit`` (stacked
+    panels, which Vega-Lite cannot size to a container) it keeps its own width."""
     props: dict = {
         "title": chart_title(title, subtitle, source, as_of),
         "description": f"{title}. {key_values}".strip(),
     }
     if fit:
-        # Width fits the report column (labels included); height stays what the chart asks for.
-        props["autosize"] = alt.AutoSizeParams(type="fit-x", contains="padding")
-        props["width"] = WIDTH
+        props["autosize"] = alt.AutoSizeParams(type="fit-x", contains="padding", resize=True)
+        props["width"] = "container"
     return chart.properties(**props)
 
 
@@ -235,9 +243,13 @@ def deal_markers(deals: pd.DataFrame) -> pd.DataFrame:
             }
         )
     out = pd.DataFrame(rows).sort_values(["seller", "announced"]).reset_index(drop=True)
-    # Deals close in time get labels on different lines so they never overprint.
-    out["row"] = out.groupby("seller").cumcount() % 3
+    # Each deal of a seller gets its own label line, so labels of deals close in time never overprint.
+    out["row"] = out.groupby("seller").cumcount()
     return out
+
+
+# Stacked panels cannot take their container's width, so they are drawn narrow enough for a phone's column.
+SERIES_PANEL_WIDTH = 300
 
 
 def backlog_series(
@@ -297,12 +309,14 @@ def backlog_series(
             )
             names = (
                 alt.Chart(d)
-                .mark_text(align="right", dx=-3, fontSize=9, fontWeight="bold")
+                .mark_text(align="right", dx=-3, fontSize=10, fontWeight="bold")
                 .encode(x=deal_x, y=alt.Y("ypos:Q", scale=alt.Scale(domain=[0, top])), text="name:N", color=color)
                 .transform_calculate(ypos=f"{top} * (0.95 - 0.13 * datum.row)")
             )
             layers += [rules, names]
-        panels.append(alt.layer(*layers).properties(width=470, height=110, title=alt.Title(provider, fontSize=12)))
+        name = alt.Title(provider, fontSize=12)
+        panel = alt.layer(*layers).properties(width=SERIES_PANEL_WIDTH, height=110, title=name)
+        panels.append(panel)
     key = "; ".join(
         f"{p}: {money(g['value'].iloc[0], 0)} ({g['fiscal_label'].iloc[0]}) to {money(g['value'].iloc[-1], 0)} "
         f"({g['fiscal_label'].iloc[-1]})"
@@ -361,7 +375,7 @@ def ex_lab_growth_chart(
     base = alt.Chart(frame).encode(y=y, tooltip=tips)
     color = alt.condition("datum.is_total", alt.value("#1d2733"), alt.value("#6b7b8c"))
     shaft = base.mark_rule(strokeWidth=2.5).encode(
-        x=alt.X("other_year_ago:Q", title="Backlog owed by customers other than OpenAI and Anthropic (US$ bn)"),
+        x=alt.X("other_year_ago:Q", title=["Backlog owed by customers other than", "OpenAI and Anthropic (US$ bn)"]),
         x2="other_now:Q",
         color=color,
     )
@@ -508,6 +522,10 @@ def verdict_thresholds(claim_id: str, record_key: str) -> list[float]:
     return sorted(set(found))
 
 
+# An axis label "name, range" drawn as two lines, the name above its range.
+TWO_LINES = "split(datum.label, ', ')"
+
+
 def tornado_frame(frame: pd.DataFrame, fmt=money) -> pd.DataFrame:
     """Two bars per input (its low and its high end), labelled with the input's range in plain words."""
     rows = []
@@ -555,7 +573,8 @@ def tornado_chart(
         alt.Chart(data)
         .mark_bar(height=14)
         .encode(
-            y=alt.Y("assumption:N", sort=order, title=None, axis=alt.Axis(labelLimit=280)),
+            # "Capital cost per GW, $35–100bn" on two lines: the labels leave the bars room on a phone.
+            y=alt.Y("assumption:N", sort=order, title=None, axis=alt.Axis(labelLimit=280, labelExpr=TWO_LINES)),
             x=alt.X("value:Q", title=x_title, axis=axis, scale=alt.Scale(domain=domain)),
             x2="base:Q",
             color=alt.Color(
@@ -582,7 +601,7 @@ def tornado_chart(
         layers.append(
             alt.Chart(still.drop_duplicates("assumption"))
             .mark_text(align="left", dx=5, fontSize=10, color="#555", fontStyle="italic")
-            .encode(y=alt.Y("assumption:N", sort=order), x="base:Q", text=alt.value("no effect on this result"))
+            .encode(y=alt.Y("assumption:N", sort=order), x="base:Q", text=alt.value("no effect"))
         )
     if thresholds:
         lines = pd.DataFrame({"x": [t for t, _ in thresholds], "text": [text for _, text in thresholds]})
@@ -937,7 +956,8 @@ def deal_graph(
         + "; ".join(f"{r.route} {money(r.amount, 0)} ({r.certainty})" for r in top.itertuples())
         + f". {int((~bands['disclosed']).sum())} flows have no disclosed amount."
     )
-    chart = alt.layer(*layers).properties(height=FLOW_HEIGHT)
+    # Room either side: the outer columns' labels hang outside the plot, past what the fit measures on a phone.
+    chart = alt.layer(*layers).properties(height=FLOW_HEIGHT, padding={"left": 18, "right": 18, "top": 5, "bottom": 5})
     return finish(chart, title=title, subtitle=subtitle, source=source, as_of=as_of, key_values=key)
 
 

@@ -14,18 +14,24 @@ import re
 import altair as alt
 from IPython.display import display
 
-from aicompute.present import theme  # noqa: F401  (registers the theme)
+from aicompute.present import theme  # registers the theme
 
 MIMETYPE = "application/vnd.vegalite.v6+json"
 RENDERER = "aicompute-offline"
 VEGA_LITE_VERSION = "v6.4"
 _NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
+def at_width(spec: dict, width: int = theme.WIDTH) -> dict:
+    """The spec with a container width made ``width`` px: a figure or a PNG is drawn with no page around it."""
+    return {**spec, "width": width} if spec.get("width") == "container" else spec
+
+
 def static_png(spec: dict) -> str:
     """The chart as a base64 PNG, drawn offline by vl-convert (no browser, no CDN)."""
     import vl_convert as vlc
 
-    return base64.b64encode(vlc.vegalite_to_png(spec, vl_version=VEGA_LITE_VERSION, scale=1)).decode("ascii")
+    png = vlc.vegalite_to_png(at_width(spec), vl_version=VEGA_LITE_VERSION, scale=1)
+    return base64.b64encode(png).decode("ascii")
 
 def bundle(spec: dict, name: str | None = None) -> tuple[dict, dict]:
     """The display bundle for one chart: the spec under our mimetype, a static PNG, a text fallback, and the name."""

@@ -6,7 +6,7 @@ import altair as alt
 import pandas as pd
 
 from aicompute.present.charts import finish
-from aicompute.present.theme import PAIR_COLORS, TIER_COLORS, color_scale
+from aicompute.present.theme import PAIR_COLORS, TIER_COLORS, color_scale, legend_columns
 
 ALL = "All four"
 
@@ -69,7 +69,7 @@ def ladder_chart(
             "tier_label:N",
             scale=color_scale(TIER_COLORS, list(TIER_COLORS)),
             title=None,
-            legend=alt.Legend(orient="top", columns=2, labelLimit=0),
+            legend=alt.Legend(orient="top", columns=legend_columns(2), labelLimit=0),
         ),
     )
     text = base.mark_text(baseline="middle", fontSize=10).encode(

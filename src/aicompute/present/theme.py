@@ -92,8 +92,16 @@ BASIS_COLORS: dict[str, str] = {
 # Signs (a margin below or above zero): a red and a grey that are no company's colour.
 SIGN_COLORS: dict[str, str] = {"negative": "#b2182b", "positive": "#3f4f63"}
 
-# Width of every chart, labels included (autosize "fit"); the page scales it down on a phone.
+# Width of every chart in the figure export, labels included; in the page a chart takes its column's width.
 WIDTH = 560
+# Below this container width (a phone's column is ~366 px) titles wrap shorter and legends take fewer columns.
+NARROW_PX = 480
+
+
+def legend_columns(wide: int) -> dict:
+    """A legend's columns: ``wide`` in the report's column, one on a phone, where a legend starts after the y-axis
+    labels and several columns would run past the chart's right edge (there is no container in a figure: wide)."""
+    return {"expr": f"containerSize()[0] < {NARROW_PX} ? 1 : {wide}"}
 
 
 def color_scale(colors: dict[str, str], domain: list[str] | None = None) -> alt.Scale:
@@ -122,11 +130,12 @@ def aicompute_theme() -> alt.theme.ThemeConfig:
                 # Legends sit above the marks they explain, never below a tall chart.
                 "orient": "top",
                 "direction": "horizontal",
-                "columns": 3,
+                "columns": legend_columns(3),
                 "labelLimit": 260,
                 "symbolType": "square",
             },
-            "axisX": {"labelFlush": True},
+            # An x-axis title ends at the plot's right edge, so a long one can run under the y-axis labels on a phone.
+            "axisX": {"labelFlush": True, "titleAnchor": "end"},
             "text": {"font": FONT},
             # A chart without a scale of its own gets neutral slate shades, never an entity's colour.
             "range": {"category": ["#3f4f63", "#41b6c4", "#253494", "#7fcdbb", "#b9c4d0", "#225ea8"]},
