@@ -143,7 +143,28 @@ def robustness_grid() -> str:
     return f"{grid.describe()}; {seconds:.1f} s in all with {report.GRID_JOBS} worker processes   target: a few seconds"
 
 
+def print_page_figures(report: Path) -> None:
+    """The page's size and its drawing times in Chromium, against the targets."""
+    size = report.stat().st_size
+    print(f"report size: {size / 1e6:.2f} MB   target < 3 MB")
+    drawn = draw_seconds(report)
+    if drawn is None:
+        print("charts drawn in Chromium: not measured (no chromium)")
+        return
+    print(
+        f"charts drawn in Chromium (1280x900, median of 3, ms after navigation): first {drawn['first']:.0f}, "
+        f"first screen's {drawn['on_first_screen']:.0f} chart(s) by {drawn['first_screen']:.0f} (target "
+        f"< 500), all {drawn['charts']:.0f} by {drawn['all']:.0f} (target < 2000); document parsed (domInteractive) "
+        f"at {drawn['parsed']:.0f}"
+    )
+
+
 def main() -> None:
+    # --draw-only [PAGE]: measure an existing page (default report/index.html) without building anything.
+    if "--draw-only" in sys.argv:
+        rest = sys.argv[sys.argv.index("--draw-only") + 1 :]
+        print_page_figures(Path(rest[0]) if rest else ROOT / "report" / "index.html")
+        return
     with tempfile.TemporaryDirectory() as tmp:
         repo = copy_repo(Path(tmp) / "repo")
         cold, result = timed(lambda: run_build(repo, "build", "--no-progress"))
@@ -177,18 +198,7 @@ def main() -> None:
             "(target <= 1.5, plus export)"
         )
 
-        size = (repo / "report" / "index.html").stat().st_size
-        print(f"report size: {size / 1e6:.2f} MB   target < 3 MB")
-        drawn = draw_seconds(repo / "report" / "index.html")
-        if drawn is None:
-            print("charts drawn in Chromium: not measured (no chromium)")
-        else:
-            print(
-                f"charts drawn in Chromium (1280x900, median of 3, ms after navigation): first {drawn['first']:.0f}, "
-                f"first screen's {drawn['on_first_screen']:.0f} chart(s) by {drawn['first_screen']:.0f} (target "
-                f"< 500), all {drawn['charts']:.0f} by {drawn['all']:.0f} (target < 2000); document parsed and Vega "
-                f"loaded at {drawn['parsed']:.0f}"
-            )
+        print_page_figures(repo / "report" / "index.html")
     print(f"Monte Carlo, 100,000 draws: {monte_carlo_seconds() * 1000:.0f} ms")
     print(f"robustness {robustness_grid()}")
 
