@@ -79,7 +79,7 @@ def touch_one_table(repo: Path, table: str) -> None:
 
 def draw_seconds(report: Path, runs: int = 3) -> dict[str, float] | None:
     """Median over ``runs`` loads at 1280x900 of: the first chart drawn, the last chart drawn (ms after navigation
-    start, as the page records them), the charts on the first screen, and Vega's bundle being ready."""
+    start, as the page records them), the charts on the first screen, and the document being parsed (domInteractive)."""
     chromium = shutil.which("chromium")
     if not chromium:
         return None
