@@ -255,6 +255,12 @@ def test_the_page_is_valid_html_with_every_script_inside_the_body(built_repo):
     assert not re.search(r"<table[^>]*>\s*<thead>.*?</thead>\s*<tbody>\s*</tbody>", page, re.DOTALL), "an empty table"
 
 
+# Whether the what-if charts' sliders and reset buttons take up room (are shown) in the current media.
+CONTROLS_SHOWN = """(() => { const shown = (s) => Array.from(document.querySelectorAll(s))
+    .filter(e => e.getBoundingClientRect().height > 0).length;
+  return {sliders: shown('.aicompute-chart .vega-bindings') === 2, reset: shown('button.chart-reset') === 2}; })()"""
+
+
 def test_printing_to_pdf_gives_a_whole_document(page_session, tmp_path):
     page = page_session["page"]
     page.emulate_media(media="print")
@@ -263,11 +269,14 @@ def test_printing_to_pdf_gives_a_whole_document(page_session, tmp_path):
         closed_table = page.evaluate(
             "document.querySelector('details.table-block:not([open]) table').getBoundingClientRect().height"
         )
+        printed_controls = page.evaluate(CONTROLS_SHOWN)
         pdf = page.pdf(path=str(tmp_path / "report.pdf"), format="A4", print_background=True)
     finally:
         page.emulate_media(media="screen")
     assert hidden_nav == "none"
     assert closed_table > 0, "collapsed tables are printed open"
+    assert page.evaluate(CONTROLS_SHOWN) == {"sliders": True, "reset": True}, "on screen: the what-if controls show"
+    assert printed_controls == {"sliders": False, "reset": False}, "on paper: neither sliders nor reset button"
     assert pdf.startswith(b"%PDF") and len(pdf) > 200_000
     assert len(re.findall(rb"/Type\s*/Page\b", pdf)) > 20
 
@@ -296,3 +305,154 @@ def test_an_executed_chapter_shows_its_charts_in_stock_nbconvert_offline(built_r
     charts = [c for c in chart_outputs(built_repo) if c.startswith("passthrough--")]
     assert len(sizes) == len(charts) > 0, (sizes, charts)
     assert all(w > 200 and h > 100 for w, h in sizes), sizes
+
+
+def test_every_chart_records_when_it_was_drawn_in_reading_order(page_session):
+    """The page notes when each chart was drawn (the benchmark reads these); with no scrolling, in reading order."""
+    times = page_session["page"].evaluate(
+        "Array.from(document.querySelectorAll('figure.aicompute-chart .vega-target'))"
+        ".map(t => Number(t.getAttribute('data-drawn-ms')))"
+    )
+    assert len(times) == len(chart_outputs(page_session["repo"]))
+    assert all(ms > 0 for ms in times), times
+    assert times == sorted(times), times
+
+
+def test_the_page_draws_compiled_vega_with_no_vega_lite(page_session):
+    page = page_session["page"]
+    shipped = page.evaluate(
+        """({vega: typeof vega.View, embed: typeof window.vegaEmbed, lite: typeof window.vegaLite,
+            schemas: Array.from(document.querySelectorAll('script.vega-spec'))
+              .map(s => JSON.parse(s.textContent).$schema)})"""
+    )
+    assert shipped["vega"] == "function" and shipped["embed"] == shipped["lite"] == "undefined"
+    assert {schema.rsplit("/", 2)[-2] for schema in shipped["schemas"]} == {"vega"}, shipped["schemas"]
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# The what-if chart: sliders move the numbers; "Reset to our central case" moves the sliders back
+
+
+WHAT_IF = "#chart-absorption--what-if"
+HEADLINE = "The capacity must earn"
+
+
+def chart_texts(page, figure: str) -> list[str]:
+    return page.evaluate("(f) => Array.from(document.querySelectorAll(f + ' svg text'), t => t.textContent)", figure)
+
+
+def headline(page) -> str:
+    return next(t for t in chart_texts(page, WHAT_IF) if t.startswith(HEADLINE))
+
+
+def controls(page) -> dict[str, tuple[str, str]]:
+    """Each bound input's value and the number Vega quotes beside a slider."""
+    return page.evaluate(
+        """(f) => Object.fromEntries(Array.from(document.querySelectorAll(f + ' .vega-bindings input, '
+             + f + ' .vega-bindings select')).map(i => [i.name, [i.value,
+             i.type === 'range' ? i.nextElementSibling.textContent : '']]))""",
+        WHAT_IF,
+    )
+
+
+def set_input(page, name: str, value: str, event: str = "input") -> None:
+    page.evaluate(
+        """([f, name, value, event]) => { const i = document.querySelector(`${f} [name="${name}"]`);
+             i.value = value; i.dispatchEvent(new Event(event, {bubbles: true})); }""",
+        [WHAT_IF, name, value, event],
+    )
+
+
+def published_headline(repo) -> str:
+    import json
+
+    from aicompute.analysis.records import fmt
+
+    records = json.loads((repo / "report" / "records.json").read_text(encoding="utf-8"))
+    required, cover = records["absorption.required_revenue"], records["absorption.labs_cover"]
+    return f"{HEADLINE} {fmt(required['value'], 'usd_bn')} a year; the two labs' revenue covers " + (
+        f"{fmt(cover['value'], 'pct')} of it."
+    )
+
+
+def test_sliders_move_the_numbers_and_reset_restores_the_published_ones(page_session):
+    import json
+
+    from aicompute.analysis.records import fmt
+    from aicompute.present.interactive import CENTRAL_LINE, OWN_LINE
+
+    page = page_session["page"]
+    page.locator(WHAT_IF).scroll_into_view_if_needed()
+    published = chart_texts(page, WHAT_IF)
+    assert headline(page) == published_headline(page_session["repo"])
+    assert CENTRAL_LINE in published
+    central = json.loads(page.get_attribute(f"{WHAT_IF} button.chart-reset", "data-central"))
+    start = controls(page)
+    sliders = {name: float(value) for name, (value, beside) in start.items() if name != "revenue_basis"}
+    assert sliders == {name: value for name, value in central.items() if name != "revenue_basis"}
+    assert {name: float(beside) for name, (_, beside) in start.items() if name != "revenue_basis"} == sliders
+    assert start["revenue_basis"][0] == central["revenue_basis"]
+
+    # Twice the capacity: every part of the cost doubles, so the required revenue doubles and the cover halves.
+    records = json.loads((page_session["repo"] / "report" / "records.json").read_text(encoding="utf-8"))
+    gw = 2 * central["gw"]
+    set_input(page, "gw", str(gw))
+    page.wait_for_function(
+        "([f, h]) => !Array.from(document.querySelectorAll(f + ' svg text')).some(t => t.textContent === h)",
+        arg=[WHAT_IF, published_headline(page_session["repo"])],
+    )
+    required = records["absorption.required_revenue"]["value"] * gw / central["gw"]
+    cover = records["absorption.labs_cover"]["value"] * central["gw"] / gw
+    assert headline(page) == f"{HEADLINE} {fmt(required, 'usd_bn')} a year; the two labs' revenue covers " + (
+        f"{fmt(cover, 'pct')} of it."
+    )
+    assert float(controls(page)["gw"][1]) == gw, "the number beside the slider follows it"
+    assert OWN_LINE in chart_texts(page, WHAT_IF)
+    set_input(page, "revenue_basis", "gross" if central["revenue_basis"] != "gross" else "net", "change")
+    page.wait_for_function(
+        "([f, b]) => document.querySelector(f).textContent.includes('(' + b + ')')",
+        arg=[WHAT_IF, "gross" if central["revenue_basis"] != "gross" else "net"],
+    )
+
+    page.click(f"{WHAT_IF} button.chart-reset")
+    page.wait_for_function(
+        "([f, h]) => Array.from(document.querySelectorAll(f + ' svg text')).some(t => t.textContent === h)",
+        arg=[WHAT_IF, published_headline(page_session["repo"])],
+    )
+    assert controls(page) == start, "every slider, and the number beside it, is back at the central case"
+    # Vega reuses the axis labels' nodes, so their order in the document may change; the texts may not.
+    assert sorted(chart_texts(page, WHAT_IF)) == sorted(published), "every drawn number is the published one again"
+
+
+def test_a_chart_that_cannot_be_drawn_says_so_and_the_rest_are_drawn(page_session, tmp_path):
+    page_text = (page_session["repo"] / "report" / "index.html").read_text(encoding="utf-8")
+    spec = re.search(r"<script[^>]*vega-spec[^>]*>(.*?)</script>", page_text, re.DOTALL)
+    assert spec
+    unknown = '{"data": [{"name": "d", "transform": [{"type": "no-such-transform"}]}]}'
+    broken = page_text[: spec.start(1)] + unknown + page_text[spec.end(1) :]
+    (tmp_path / "index.html").write_text(broken, encoding="utf-8")
+    page = offline_page(page_session["browser"], [])
+    page.goto((tmp_path / "index.html").as_uri())
+    page.wait_for_function(ALL_DRAWN, timeout=30_000)
+    figures = page.evaluate(
+        "Array.from(document.querySelectorAll('figure.aicompute-chart')).map(f => [!!f.querySelector('svg.marks'),"
+        " f.querySelector('.vega-target').textContent])"
+    )
+    page.close()
+    assert figures[0][0] is False and figures[0][1].startswith("This chart could not be drawn: ")
+    assert all(drawn for drawn, _ in figures[1:])
+
+
+def test_printing_draws_every_chart_first(page_session):
+    """A reader who prints before the queue has finished gets every chart: 'beforeprint' draws the rest at once."""
+    page = offline_page(page_session["browser"], [])
+    page.goto(page_session["url"], wait_until="domcontentloaded")
+    before = page.evaluate("document.querySelectorAll('.vega-target[data-drawn]').length")
+    page.evaluate("window.dispatchEvent(new Event('beforeprint'))")
+    after = page.evaluate(
+        "[document.querySelectorAll('.vega-target[data-drawn] svg.marks').length,"
+        " document.querySelectorAll('figure.aicompute-chart').length]"
+    )
+    page.close()
+    assert before < after[1], "the queue had not finished: the test must start before it does"
+    assert after[0] == after[1]

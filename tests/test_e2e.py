@@ -45,7 +45,8 @@ def test_report_is_one_offline_page_with_every_chart(built_repo):
     charts = chart_outputs(built_repo)
     assert len(charts) >= 10
     assert page.count('class="vega-spec"') == len(charts)
-    assert page.count("window.vegaEmbed=") == 1, "the Vega bundle is inlined exactly once"
+    assert page.count("window.vega=") == 1, "the Vega bundle is inlined exactly once"
+    assert "window.vegaEmbed=" not in page and "vegaLite" not in page, "charts arrive compiled: no Vega-Lite"
     assert not re.search(r"<script[^>]+src=", page), "no external scripts"
     for cdn in ("cdn.jsdelivr", "cdnjs", "unpkg.com", "require.js", "MathJax.js", "mermaid"):
         assert cdn not in page

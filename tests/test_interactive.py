@@ -145,7 +145,7 @@ def drawn(spec: dict) -> tuple[list[str], dict[str, float]]:
     return texts, numbers
 
 
-AB_CENTRAL = {"assumptions": "mine"}
+AB_CENTRAL: dict = {}  # the spec as published: every parameter at its central value
 # Hand check of the second position: capital 20 × 70 = 1,400; depreciation 1,400/4 = 350, opex 6% = 84, return 12%
 # = 168; cost 602, grossed up by a 50% margin: 1,204 a year ($1.20tn). The gross labs' revenue, $77bn, covers
 # 100 × 77 / 1,204 = 6.395% ("6.4%").
@@ -185,6 +185,7 @@ def test_absorption_opens_on_the_published_numbers(absorption_result):
     assert numbers["required"] == ab.required_revenue(central)  # and the model's float, to the last bit
     headline = f"The capacity must earn {r['required_revenue'].text(False)} a year; the two labs' revenue covers "
     assert f"{headline}{r['labs_cover'].text(False)} of it." in texts
+    assert ia.CENTRAL_LINE in texts  # and says so
 
 
 @pytest.mark.parametrize("position", AB_POSITIONS)
@@ -206,14 +207,40 @@ def test_absorption_hand_checked_position(absorption_result):
     assert f"The capacity must earn $1.20tn a year; the two labs' revenue covers {expected_cover:.1f}% of it." in texts
 
 
-def test_our_central_case_overrides_the_sliders(absorption_result):
-    """The reset: 'our central case' shows the published numbers whatever the sliders say."""
+def test_the_reset_values_are_the_sliders_central_case(absorption_result, passthrough_result):
+    """The page's reset button sets each parameter to the value in the spec's usermeta: those must be the sliders'
+    declared central values (and the select's published basis), the values each parameter starts at."""
+    for spec, sliders in (
+        (ia.absorption_what_if(absorption_result).to_dict(), ia.absorption_sliders(absorption_result)),
+        (ia.passthrough_what_if(passthrough_result).to_dict(), ia.passthrough_sliders(passthrough_result)),
+    ):
+        central = ia.central_values(spec)
+        starts = {p["name"]: p["value"] for p in spec["params"] if "bind" in p}
+        assert central == starts
+        assert {s.name: central[s.name] for s in sliders} == {s.name: s.central for s in sliders}
+    basis = ia.central_values(ia.absorption_what_if(absorption_result).to_dict())[ia.BASIS]
+    assert basis == absorption_result["revenue_basis"].value
+
+
+def test_resetting_a_moved_chart_restores_the_published_numbers(absorption_result):
+    """Moving the sliders changes the numbers and the status line; setting every parameter back to its reset value
+    (what the page's button does) gives the published numbers again, to the bit."""
     r = absorption_result
-    moved = {**AB_POSITIONS[0], "assumptions": "ours"}
-    texts, numbers = drawn(at_position(ia.absorption_what_if(r).to_dict(), moved, ["required", "cover"]))
-    assert plain_number(numbers["required"]) == r["required_revenue"].value
-    assert any(r["required_revenue"].text(False) in t and r["labs_cover"].text(False) in t for t in texts)
-    assert any(t.startswith("Showing our central case") for t in texts)
+    spec = ia.absorption_what_if(r).to_dict()
+    moved_texts, moved = drawn(at_position(spec, AB_POSITIONS[0], ["required", "cover"]))
+    assert plain_number(moved["required"]) != r["required_revenue"].value
+    assert ia.OWN_LINE in moved_texts and ia.CENTRAL_LINE not in moved_texts
+    back = {**AB_POSITIONS[0], **ia.central_values(spec)}
+    texts, numbers = drawn(at_position(spec, back, ["required", "cover"]))
+    central = ab.CapacityAssumptions(*(r.frames["ranges"].set_index("assumption")["central"][n] for n in ab.MC_INPUTS))
+    assert numbers["required"] == ab.required_revenue(central)
+    assert plain_number(numbers["cover"]) == r["labs_cover"].value
+    assert ia.CENTRAL_LINE in texts and ia.OWN_LINE not in texts
+
+
+def test_charts_without_sliders_have_no_reset_values():
+    assert ia.central_values({"mark": "bar"}) == {}
+    assert ia.central_values({"usermeta": {"embedOptions": {}}}) == {}
 
 
 # Hand check of the first position: app margin −50%: the app's cost is $1.50 per dollar, all of it model fees; the
@@ -239,6 +266,7 @@ def test_passthrough_opens_on_the_published_numbers(passthrough_result):
     assert plain_number(numbers["app_keeps_cents"]) == r["app_keeps"].value
     cents = r["passed_up"].text(False).replace("%", "¢")
     assert f"passed up: {cents}" in texts
+    assert ia.CENTRAL_LINE in texts
 
 
 @pytest.mark.parametrize("position", PT_POSITIONS)
@@ -280,4 +308,5 @@ def test_the_specs_draw_statically(absorption_result, passthrough_result):
         ia.passthrough_what_if(passthrough_result).to_dict(),
     ):
         assert vlc.vegalite_to_png(spec, vl_version=VL, scale=1)[:4] == b"\x89PNG"
-        assert {p["name"] for p in spec["params"] if "bind" in p} >= {ia.MODE}
+        bound = {p["name"] for p in spec["params"] if "bind" in p}
+        assert bound == set(ia.central_values(spec)) and len(bound) >= 5

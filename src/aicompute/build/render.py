@@ -21,26 +21,47 @@ TEMPLATES = paths.PACKAGE / "present" / "templates"
 _HIDDEN_TAGS = {"parameters", "injected-parameters", "remove-cell"}
 
 
-# Strings every complete bundle contains (its last statement defines vegaEmbed); a cut-off bundle lacks them.
-_BUNDLE_MARKERS = ("window.vegaEmbed=", "vegaLite")
-_BUNDLE_MIN_BYTES = 500_000
+# The page ships Vega itself and vega-tooltip's handler, nothing more: every chart is compiled from Vega-Lite to Vega
+# at build time, so the browser needs no Vega-Lite compiler (a third of the old bundle) and no vega-embed.
+# vl-convert bundles an ES6 snippet against the modules it vendors, which it names by their jsDelivr addresses.
+VEGA_TOOLTIP_VERSION = "1.0.0"  # the vega-tooltip vl-convert 1.9 vendors (vega-embed 7.0.2's dependency)
+
+
+def bundle_snippet(vega_version: str) -> str:
+    """The snippet vl-convert bundles: Vega's namespace and the tooltip handler, published on ``window``.
+
+    (vl-convert's own entry module already binds the names ``vega`` and ``vegaEmbed``: ours must differ.)"""
+    cdn = "https://cdn.jsdelivr.net/npm"
+    return (
+        f'import * as vegaModule from "{cdn}/vega@{vega_version}/+esm";\n'
+        f'import {{ Handler as TooltipHandler }} from "{cdn}/vega-tooltip@{VEGA_TOOLTIP_VERSION}/+esm";\n'
+        "window.vega = vegaModule;\n"
+        "window.vegaTooltip = { Handler: TooltipHandler };\n"
+    )
+
+
+# Strings every complete bundle contains (its last statements publish Vega and the tooltip); a cut-off one lacks them.
+_BUNDLE_MARKERS = ("window.vega=", "window.vegaTooltip=", "vg-tooltip-element")
+_BUNDLE_MIN_BYTES = 400_000
 
 
 def vega_bundle(notice: Callable[[str], None] = print) -> str:
-    """vl-convert's offline Vega/Vega-Lite/vega-embed bundle, cached on disk (building it takes ~2 s).
+    """vl-convert's offline bundle of Vega and vega-tooltip, cached on disk (building it takes ~3 s).
 
     The cached copy is written atomically with its sha256 beside it and checked before use; a damaged copy is
     rebuilt (vl-convert can always regenerate it), so a page never ships with a bundle that cannot draw.
     """
     import vl_convert as vlc
 
-    versions = f"{vlc.get_vega_version()}-{vlc.get_vega_embed_version()}-{vlc.get_vegalite_versions()[-1]}"
-    cache = paths.user_cache() / f"vega-bundle-{versions}.js"
+    snippet = bundle_snippet(vlc.get_vega_version())
+    # The snippet names the versions; its hash keys the cache, so a changed snippet rebuilds the bundle.
+    key = hashlib.sha256(snippet.encode("utf-8")).hexdigest()[:12]
+    cache = paths.user_cache() / f"vega-bundle-{vlc.get_vega_version()}-{key}.js"
     bundle = _checked_bundle(cache)
     if bundle is None:
         if cache.exists():
             notice(f"cache: the Vega bundle {cache} was damaged; rebuilt.")
-        bundle = vlc.javascript_bundle()
+        bundle = vlc.javascript_bundle(snippet)
         if not _looks_complete(bundle):
             raise RuntimeError("vl-convert returned an incomplete Vega bundle")
         write_atomically(cache, bundle)
@@ -185,6 +206,28 @@ def merged_notebook(manifest: Manifest, executed: dict[str, dict]) -> dict:
     return merged
 
 
+def compiled_for_the_page(merged: dict) -> dict:
+    """The merged notebook with every chart's Vega-Lite spec compiled to Vega (in its metadata, beside the spec) and
+    the values its reset control restores: the page draws with Vega alone. The executed chapters keep Vega-Lite."""
+    import vl_convert as vlc
+
+    from aicompute.present.interactive import central_values
+    from aicompute.present.output import VEGA_LITE_VERSION
+
+    page = copy.deepcopy(merged)
+    for cell in page["cells"]:
+        for output in cell.get("outputs", []):
+            spec = output.get("data", {}).get(MIMETYPE)
+            if spec is None:
+                continue
+            meta = output.setdefault("metadata", {}).setdefault(MIMETYPE, {})
+            meta["vega"] = vlc.vegalite_to_vega(spec, vl_version=VEGA_LITE_VERSION)
+            central = central_values(spec)
+            if central:
+                meta["central"] = central
+    return page
+
+
 _HEADING_ID = re.compile(r'<h([1-6]) id="([^"]*)">(.*?)<a class="anchor-link" href="#[^"]*">', re.DOTALL)
 
 
@@ -251,7 +294,7 @@ def render_html(
         },
     }
     # reads() normalises the JSON form (sources as lists of lines) into the node form nbconvert expects.
-    node = nbformat.reads(json.dumps(merged), as_version=4)
+    node = nbformat.reads(json.dumps(compiled_for_the_page(merged)), as_version=4)
     body, _ = exporter.from_notebook_node(node, resources=resources)
     return unique_heading_ids(body)
 

@@ -2,9 +2,10 @@
 
 Each chart compiles a chapter's declared formula (:class:`aicompute.analysis.formula.Formula`, the one the model
 evaluates) into Vega ``calculate`` transforms, so the page and the records use one formula. The sliders are Vega-Lite
-parameters bound to inputs (drawn by the inlined vega-embed: no server, no CDN), starting at the published central
-case, so the page opens showing the published numbers. Vega-Lite cannot move a slider back, so a radio button,
-"our central case", makes the formula use the central values whatever the sliders say: the visible reset.
+parameters bound to inputs (drawn by the page's inlined Vega: no server, no CDN), starting at the published central
+case, so the page opens showing the published numbers. The central values are also written into the spec's
+``usermeta`` (:func:`central_values`): the page's "Reset to our central case" button sets every parameter back to them,
+and Vega moves the sliders with them. A line in the chart says whether it shows the central case or the reader's own.
 """
 
 from __future__ import annotations
@@ -23,9 +24,7 @@ from aicompute.analysis.records import ChapterResult
 from aicompute.analysis.vocabulary import LABS
 from aicompute.present.theme import ENTITY_COLORS, PART_COLORS, color_scale
 
-MODE = "assumptions"  # the radio parameter: whose assumptions the formula uses
-MINE, OURS = "mine", "ours"
-MODE_LABELS = ("my own (the sliders)", "our central case (reset)")
+USERMETA_KEY = "aicompute"  # our part of a spec's usermeta; its "central" maps each parameter to its central value
 VEGA_OPERATORS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
 
 
@@ -76,10 +75,9 @@ def lit(value: str | list[str]) -> str:
     return json.dumps(value)
 
 
-def input_expression(name: str, central: float | str) -> str:
-    """The value an input takes: its parameter (slider or select), unless the reader chose our central case."""
-    literal = lit(central) if isinstance(central, str) else repr(float(central))
-    return f"({MODE} == {lit(OURS)} ? {literal} : {name})"
+def literal(value: float | str) -> str:
+    """A central value as a Vega expression literal (floats by repr, so they compare equal to the bit)."""
+    return lit(value) if isinstance(value, str) else repr(float(value))
 
 
 def formula_transforms(formula: Formula, inputs: dict[str, str]) -> list[dict]:
@@ -107,18 +105,26 @@ def vega_pct(expr: str, sign: str = "%") -> str:
     return f"(({expr}) < 0 ? '-' : '') + format({size}, {size} >= 10 ? '.0f' : '.1f') + {lit(sign)}"
 
 
-def mode_param() -> alt.Parameter:
-    binding = alt.binding_radio(options=[MINE, OURS], labels=list(MODE_LABELS), name="Assumptions: ")
-    return alt.param(name=MODE, value=MINE, bind=binding)
+CENTRAL_LINE = "Showing our central case: the published numbers. Move the sliders below to set your own."
+OWN_LINE = "Showing your own assumptions; 'Reset to our central case' below brings back the published numbers."
 
 
-def mode_line() -> str:
-    return (
-        f"{MODE} == {lit(OURS)} ? "
-        + lit("Showing our central case (the published numbers); choose 'my own' to use the sliders.")
-        + " : "
-        + lit("Showing the sliders' assumptions; they start at our central case. 'Our central case' resets.")
-    )
+def status_line(central: dict[str, float | str]) -> str:
+    """A Vega expression: which assumptions the chart shows, ours (every parameter at its central value) or the
+    reader's."""
+    at_central = " && ".join(f"({name} == {literal(value)})" for name, value in central.items())
+    return f"({at_central}) ? {lit(CENTRAL_LINE)} : {lit(OWN_LINE)}"
+
+
+def with_central_values(chart: alt.LayerChart, central: dict[str, float | str]) -> alt.LayerChart:
+    """The chart with its parameters' central values in its usermeta, for the page's reset control."""
+    return chart.properties(usermeta={USERMETA_KEY: {"central": central}})
+
+
+def central_values(spec: dict) -> dict[str, float | str]:
+    """The central value of every parameter a what-if chart lets the reader set ({} for other charts)."""
+    meta = spec.get("usermeta") or {}
+    return dict((meta.get(USERMETA_KEY) or {}).get("central") or {})
 
 
 def _extent(central: float, sourced: tuple[float, float], wide: tuple[float, float]) -> tuple[float, float]:
@@ -186,16 +192,17 @@ def absorption_what_if(result: ChapterResult, width: int = 560) -> alt.LayerChar
             name="Labs' revenue basis ",
         ),
     )
-    inputs = {s.name: input_expression(s.name, s.central) for s in sliders}
+    inputs = {s.name: s.name for s in sliders}
     labs_expr = " : ".join(f"datum.basis == {lit(b)} ? {v!r}" for b, v in labs.items()) + f" : {labs[basis_central]!r}"
     transforms = [
         *formula_transforms(ab.COST_FORMULA, inputs),
-        {"calculate": input_expression(BASIS, basis_central), "as": "basis"},
+        {"calculate": BASIS, "as": "basis"},
         *_lab_transforms(result.frames["demand"]),
         # COVER_FORMULA's "required" is the cost formula's step of that name, already in datum.
         *formula_transforms(ab.COVER_FORMULA, {"labs_revenue": labs_expr, "required": "datum.required"}),
     ]
-    return _absorption_chart(transforms, sliders, basis_param, width)
+    central = {**{s.name: s.central for s in sliders}, BASIS: basis_central}
+    return with_central_values(_absorption_chart(transforms, sliders, basis_param, central, width), central)
 
 
 def _lab_transforms(demand: pd.DataFrame) -> list[dict]:
@@ -210,7 +217,9 @@ def _lab_transforms(demand: pd.DataFrame) -> list[dict]:
     ]
 
 
-def _absorption_chart(transforms: list[dict], sliders: list[Slider], basis_param, width: int) -> alt.LayerChart:
+def _absorption_chart(
+    transforms: list[dict], sliders: list[Slider], basis_param, central: dict, width: int
+) -> alt.LayerChart:
     colors = {**PART_COLORS, **{lab: ENTITY_COLORS[lab] for lab in LABS}}
     part_label = " : ".join(f"datum.step == {lit(step)} ? {lit(part)}" for part, step in ab.COST_PARTS.items())
     base = alt.Chart()
@@ -251,7 +260,7 @@ def _absorption_chart(transforms: list[dict], sliders: list[Slider], basis_param
     headline_layer = base.transform_calculate(label=ABSORPTION_HEADLINE).mark_text(
         align="left", baseline="bottom", x=0, y=-24, fontSize=13, fontWeight="bold"
     )
-    mode_layer = base.transform_calculate(label=mode_line()).mark_text(
+    status_layer = base.transform_calculate(label=status_line(central)).mark_text(
         align="left", baseline="bottom", x=0, y=-8, fontSize=11, color="#555555"
     )
     title = alt.TitleParams(
@@ -269,11 +278,11 @@ def _absorption_chart(transforms: list[dict], sliders: list[Slider], basis_param
         labs_bar,
         room.encode(x="at:Q"),
         *text_layers,
-        *(layer.encode(text="label:N") for layer in (headline_layer, mode_layer)),
+        *(layer.encode(text="label:N") for layer in (headline_layer, status_layer)),
     ]
     chart = alt.LayerChart(layer=layers, data=alt.Data(values=[{}]), transform=transforms, title=title)
     chart = chart.properties(width=width, height=100)
-    return chart.add_params(mode_param(), *[s.param() for s in sliders], basis_param)
+    return chart.add_params(*[s.param() for s in sliders], basis_param)
 
 
 ABSORPTION_HEADLINE = (
@@ -345,7 +354,7 @@ def passthrough_sliders(result: ChapterResult) -> list[Slider]:
 def passthrough_what_if(result: ChapterResult, width: int = 560) -> alt.LayerChart:
     """One application dollar split into what each layer keeps, with a slider for every share and margin."""
     sliders = passthrough_sliders(result)
-    inputs = {"dollar": "1", **{s.name: input_expression(s.name, s.central) for s in sliders}}
+    inputs = {"dollar": "1", **{s.name: s.name for s in sliders}}
     steps = {layer: step for layer, (step, _) in pt.LAYER_STEPS.items()}
     transforms = [
         *formula_transforms(pt.CHAIN_FORMULA, inputs),
@@ -360,10 +369,11 @@ def passthrough_what_if(result: ChapterResult, width: int = 560) -> alt.LayerCha
         {"calculate": f"indexof({lit(list(CHAIN_ORDER))}, datum.layer)", "as": "order"},
         {"stack": "cents", "groupby": [], "sort": [{"field": "order"}], "as": ["c0", "c1"], "offset": "zero"},
     ]
-    return _passthrough_chart(transforms, sliders, width)
+    central = {s.name: s.central for s in sliders}
+    return with_central_values(_passthrough_chart(transforms, sliders, central, width), central)
 
 
-def _passthrough_chart(transforms: list[dict], sliders: list[Slider], width: int) -> alt.LayerChart:
+def _passthrough_chart(transforms: list[dict], sliders: list[Slider], central: dict, width: int) -> alt.LayerChart:
     base = alt.Chart()
     color = alt.Color("layer:N", scale=color_scale(LAYER_COLORS, list(CHAIN_ORDER)), title=None)
     bars = base.mark_bar(height=40).encode(
@@ -394,12 +404,12 @@ def _passthrough_chart(transforms: list[dict], sliders: list[Slider], width: int
         .mark_text(yOffset=-40, fontSize=12, fontWeight="bold", color="#3f007d")
         .encode(x="mid:Q", text="label:N")
     )
-    # The folded rows all carry the same totals: one row of them for the headline and the mode line.
+    # The folded rows all carry the same totals: one row of them for the headline and the status line.
     one_row = base.transform_aggregate(n="count()", groupby=["passed_up_cents", "app_keeps_cents"])
     headline = one_row.transform_calculate(label=PASSTHROUGH_HEADLINE).mark_text(
         align="left", baseline="bottom", x=0, y=-46, fontSize=13, fontWeight="bold"
     )
-    mode = one_row.transform_calculate(label=mode_line()).mark_text(
+    status = one_row.transform_calculate(label=status_line(central)).mark_text(
         align="left", baseline="bottom", x=0, y=-28, fontSize=11, color="#555555"
     )
     title = alt.TitleParams(
@@ -412,9 +422,9 @@ def _passthrough_chart(transforms: list[dict], sliders: list[Slider], width: int
         ],
         offset=46,
     )
-    layers = [bars, cents, bracket, bracket_label, *(m.encode(text="label:N") for m in (headline, mode))]
+    layers = [bars, cents, bracket, bracket_label, *(m.encode(text="label:N") for m in (headline, status))]
     chart = alt.LayerChart(layer=layers, data=alt.Data(values=[{}]), transform=transforms, title=title)
-    return chart.properties(width=width, height=60).add_params(mode_param(), *[s.param() for s in sliders])
+    return chart.properties(width=width, height=60).add_params(*[s.param() for s in sliders])
 
 
 PASSTHROUGH_HEADLINE = (
