@@ -135,10 +135,16 @@ def at_position(spec: dict, values: dict, probes: list[str]) -> dict:
     return spec
 
 
+def joined_lines(text: str) -> str:
+    """A drawn text's lines (a text of several lines is drawn as tspans) joined by spaces: the sentence it shows."""
+    lines = re.findall(r"<tspan[^>]*>([^<]*)</tspan>", text)
+    return " ".join(lines) if lines else text
+
+
 def drawn(spec: dict) -> tuple[list[str], dict[str, float]]:
     """The SVG's texts, and the probed numbers (read back at full precision)."""
     svg = vlc.vegalite_to_svg(spec, vl_version=VL)
-    texts = [html.unescape(t) for t in re.findall(r"<text[^>]*>([^<]*)</text>", svg)]
+    texts = [html.unescape(joined_lines(t)) for t in re.findall(r"<text[^>]*>(.*?)</text>", svg, re.DOTALL)]
     probe = next(t for t in texts if t.startswith("PROBE"))
     # d3-format writes a typographic minus
     numbers = {k: float(v.replace("\u2212", "-")) for k, v in (item.split("=") for item in probe.split()[1:])}

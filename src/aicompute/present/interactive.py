@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import json
+import textwrap
 from dataclasses import dataclass
 
 import altair as alt
@@ -22,6 +23,7 @@ from aicompute.analysis import passthrough as pt
 from aicompute.analysis.formula import Formula
 from aicompute.analysis.records import ChapterResult
 from aicompute.analysis.vocabulary import LABS
+from aicompute.present.charts import finish
 from aicompute.present.theme import ENTITY_COLORS, PART_COLORS, color_scale
 
 USERMETA_KEY = "aicompute"  # our part of a spec's usermeta; its "central" maps each parameter to its central value
@@ -109,11 +111,21 @@ CENTRAL_LINE = "Showing our central case: the published numbers. Move the slider
 OWN_LINE = "Showing your own assumptions; 'Reset to our central case' below brings back the published numbers."
 
 
+# Characters per line of the status text drawn inside a what-if chart: a phone's column holds ~52 at 11 px.
+STATUS_CHARS = 52
+
+
+def phone_lines(text: str, chars: int = STATUS_CHARS) -> str:
+    """``text`` with a line break wherever a phone's column needs one (the marks split lines at '\\n'; the lines
+    joined by spaces give the sentence back)."""
+    return "\n".join(textwrap.wrap(text, chars))
+
+
 def status_line(central: dict[str, float | str]) -> str:
     """A Vega expression: which assumptions the chart shows, ours (every parameter at its central value) or the
     reader's."""
     at_central = " && ".join(f"({name} == {literal(value)})" for name, value in central.items())
-    return f"({at_central}) ? {lit(CENTRAL_LINE)} : {lit(OWN_LINE)}"
+    return f"({at_central}) ? {lit(phone_lines(CENTRAL_LINE))} : {lit(phone_lines(OWN_LINE))}"
 
 
 def with_central_values(chart: alt.LayerChart, central: dict[str, float | str]) -> alt.LayerChart:
@@ -177,7 +189,7 @@ def absorption_sliders(result: ChapterResult) -> list[Slider]:
     return sliders
 
 
-def absorption_what_if(result: ChapterResult, width: int = 560) -> alt.LayerChart:
+def absorption_what_if(result: ChapterResult, *, source: str | None = None, as_of: str | None = None) -> alt.LayerChart:
     """Required revenue (split into its parts) against the labs' revenue, with a slider for every assumption."""
     sliders = absorption_sliders(result)
     r = result.book
@@ -202,7 +214,15 @@ def absorption_what_if(result: ChapterResult, width: int = 560) -> alt.LayerChar
         *formula_transforms(ab.COVER_FORMULA, {"labs_revenue": labs_expr, "required": "datum.required"}),
     ]
     central = {**{s.name: s.central for s in sliders}, BASIS: basis_central}
-    return with_central_values(_absorption_chart(transforms, sliders, basis_param, central, width), central)
+    chart = _absorption_chart(transforms, sliders, basis_param, central)
+    key_values = (
+        f"Central case: the capacity must earn {r['required_revenue'].text(False)} a year; the two labs' revenue "
+        f"covers {r['labs_cover'].text(False)} of it."
+    )
+    chart = finish(
+        chart, title=ABSORPTION_TITLE, subtitle=ABSORPTION_SUBTITLE, source=source, as_of=as_of, key_values=key_values
+    )
+    return with_central_values(chart, central)
 
 
 def _lab_transforms(demand: pd.DataFrame) -> list[dict]:
@@ -217,14 +237,15 @@ def _lab_transforms(demand: pd.DataFrame) -> list[dict]:
     ]
 
 
-def _absorption_chart(
-    transforms: list[dict], sliders: list[Slider], basis_param, central: dict, width: int
-) -> alt.LayerChart:
+def _absorption_chart(transforms: list[dict], sliders: list[Slider], basis_param, central: dict) -> alt.LayerChart:
     colors = {**PART_COLORS, **{lab: ENTITY_COLORS[lab] for lab in LABS}}
     part_label = " : ".join(f"datum.step == {lit(step)} ? {lit(part)}" for part, step in ab.COST_PARTS.items())
     base = alt.Chart()
     y = alt.Y("row:N", sort=[REQUIRED_ROW, LABS_ROW], title=None)
-    color = alt.Color("part:N", scale=color_scale(colors, [*ab.COST_PARTS, *LABS]), title=None)
+    # Below the chart: above it, the headline and status lines take the room a legend would need.
+    color = alt.Color(
+        "part:N", scale=color_scale(colors, [*ab.COST_PARTS, *LABS]), title=None, legend=alt.Legend(orient="bottom")
+    )
     tooltip = [alt.Tooltip("part:N", title="part"), alt.Tooltip("usd_bn:Q", format="$,.1f", title="USD bn a year")]
     parts = (
         base.transform_fold(list(ab.COST_PARTS.values()), as_=["step", "usd_bn"])
@@ -246,32 +267,22 @@ def _absorption_chart(
         .encode(y=y, x="usd_bn:Q", color=color, order="order:Q", tooltip=tooltip)
     )
     # Room to the right of the longer bar for its label (an invisible point the x scale must include).
-    room = base.transform_calculate(at="1.4 * max(datum.required, datum.labs_revenue)").mark_point(opacity=0)
+    room = base.transform_calculate(at="1.6 * max(datum.required, datum.labs_revenue)").mark_point(opacity=0)
     labels = base.transform_calculate(row=lit(REQUIRED_ROW), at="datum.required", label=vega_usd("datum.required"))
     labs_label = base.transform_calculate(
         row=lit(LABS_ROW),
         at="datum.labs_revenue",
-        label=vega_usd("datum.labs_revenue") + " + ' (' + datum.basis + '): covers ' + " + vega_pct("datum.cover"),
+        label=vega_usd("datum.labs_revenue") + " + ' (' + datum.basis + ')'",
     )
     text_layers = [
         layer.mark_text(align="left", dx=6, fontSize=12, fontWeight="bold").encode(y=y, x="at:Q", text="label:N")
         for layer in (labels, labs_label)
     ]
     headline_layer = base.transform_calculate(label=ABSORPTION_HEADLINE).mark_text(
-        align="left", baseline="bottom", x=0, y=-24, fontSize=13, fontWeight="bold"
+        align="left", baseline="top", x=0, y=-66, fontSize=13, fontWeight="bold", lineBreak="\n"
     )
     status_layer = base.transform_calculate(label=status_line(central)).mark_text(
-        align="left", baseline="bottom", x=0, y=-8, fontSize=11, color="#555555"
-    )
-    title = alt.TitleParams(
-        text="What if? Set your own assumptions with the controls below the chart",
-        subtitle=[
-            "Required revenue a year = depreciation (capital ÷ server life) + operating cost + return on capital, "
-            "grossed up by",
-            "the seller's gross margin; capital = GW × cost per GW. The same formula as the chapter's model. "
-            "Slider ends are room to explore, not data.",
-        ],
-        offset=40,
+        align="left", baseline="top", x=0, y=-30, fontSize=11, color="#555555", lineBreak="\n"
     )
     layers = [
         parts,
@@ -280,15 +291,21 @@ def _absorption_chart(
         *text_layers,
         *(layer.encode(text="label:N") for layer in (headline_layer, status_layer)),
     ]
-    chart = alt.LayerChart(layer=layers, data=alt.Data(values=[{}]), transform=transforms, title=title)
-    chart = chart.properties(width=width, height=100)
-    return chart.add_params(*[s.param() for s in sliders], basis_param)
+    chart = alt.LayerChart(layer=layers, data=alt.Data(values=[{}]), transform=transforms)
+    return chart.properties(height=100).add_params(*[s.param() for s in sliders], basis_param)
 
 
+ABSORPTION_TITLE = "What if? Set your own assumptions with the controls below the chart"
+ABSORPTION_SUBTITLE = (
+    "Required revenue a year = depreciation (capital ÷ server life) + operating cost + return on capital, grossed up "
+    "by the seller's gross margin; capital = GW × cost per GW. The same formula as the chapter's model. Slider ends "
+    "are room to explore, not data."
+)
+# Two lines, to fit a phone's column; joined by a space they read as one sentence.
 ABSORPTION_HEADLINE = (
     "'The capacity must earn ' + "
     + vega_usd("datum.required")
-    + " + ' a year; the two labs\\' revenue covers ' + "
+    + " + ' a year;\\n' + 'the two labs\\' revenue covers ' + "
     + vega_pct("datum.cover")
     + " + ' of it.'"
 )
@@ -351,7 +368,9 @@ def passthrough_sliders(result: ChapterResult) -> list[Slider]:
     return sliders
 
 
-def passthrough_what_if(result: ChapterResult, width: int = 560) -> alt.LayerChart:
+def passthrough_what_if(
+    result: ChapterResult, *, source: str | None = None, as_of: str | None = None
+) -> alt.LayerChart:
     """One application dollar split into what each layer keeps, with a slider for every share and margin."""
     sliders = passthrough_sliders(result)
     inputs = {"dollar": "1", **{s.name: s.name for s in sliders}}
@@ -370,12 +389,27 @@ def passthrough_what_if(result: ChapterResult, width: int = 560) -> alt.LayerCha
         {"stack": "cents", "groupby": [], "sort": [{"field": "order"}], "as": ["c0", "c1"], "offset": "zero"},
     ]
     central = {s.name: s.central for s in sliders}
-    return with_central_values(_passthrough_chart(transforms, sliders, central, width), central)
+    r = result.book
+    key_values = (
+        f"Central case: of each application dollar, {r['passed_up'].text(False).replace('%', '¢')} flows up to model "
+        f"providers, clouds and chip makers; the application keeps {r['app_keeps'].text(False).replace('%', '¢')}."
+    )
+    chart = _passthrough_chart(transforms, sliders, central)
+    chart = finish(
+        chart, title=PASSTHROUGH_TITLE, subtitle=PASSTHROUGH_SUBTITLE, source=source, as_of=as_of, key_values=key_values
+    )
+    return with_central_values(chart, central)
 
 
-def _passthrough_chart(transforms: list[dict], sliders: list[Slider], central: dict, width: int) -> alt.LayerChart:
+def _passthrough_chart(transforms: list[dict], sliders: list[Slider], central: dict) -> alt.LayerChart:
     base = alt.Chart()
-    color = alt.Color("layer:N", scale=color_scale(LAYER_COLORS, list(CHAIN_ORDER)), title=None)
+    # Below the chart: above it, the headline and status lines take the room a legend would need.
+    color = alt.Color(
+        "layer:N",
+        scale=color_scale(LAYER_COLORS, list(CHAIN_ORDER)),
+        title=None,
+        legend=alt.Legend(orient="bottom"),
+    )
     bars = base.mark_bar(height=40).encode(
         x=alt.X("c0:Q", title="Cents of each dollar the application earns"),
         x2="c1:Q",
@@ -407,30 +441,28 @@ def _passthrough_chart(transforms: list[dict], sliders: list[Slider], central: d
     # The folded rows all carry the same totals: one row of them for the headline and the status line.
     one_row = base.transform_aggregate(n="count()", groupby=["passed_up_cents", "app_keeps_cents"])
     headline = one_row.transform_calculate(label=PASSTHROUGH_HEADLINE).mark_text(
-        align="left", baseline="bottom", x=0, y=-46, fontSize=13, fontWeight="bold"
+        align="left", baseline="top", x=0, y=-100, fontSize=13, fontWeight="bold", lineBreak="\n"
     )
     status = one_row.transform_calculate(label=status_line(central)).mark_text(
-        align="left", baseline="bottom", x=0, y=-28, fontSize=11, color="#555555"
-    )
-    title = alt.TitleParams(
-        text="What if? Set the shares and margins yourself with the controls below the chart",
-        subtitle=[
-            "Each layer keeps its gross margin of what reaches it and passes a share of its costs up the chain; the "
-            "layers sum to the dollar.",
-            "The same formula as the chapter's model. The two margins start at the sourced medians; the three shares "
-            "are our assumptions.",
-        ],
-        offset=46,
+        align="left", baseline="top", x=0, y=-50, fontSize=11, color="#555555", lineBreak="\n"
     )
     layers = [bars, cents, bracket, bracket_label, *(m.encode(text="label:N") for m in (headline, status))]
-    chart = alt.LayerChart(layer=layers, data=alt.Data(values=[{}]), transform=transforms, title=title)
-    return chart.properties(width=width, height=60).add_params(*[s.param() for s in sliders])
+    chart = alt.LayerChart(layer=layers, data=alt.Data(values=[{}]), transform=transforms)
+    return chart.properties(height=60).add_params(*[s.param() for s in sliders])
+
+
+PASSTHROUGH_TITLE = "What if? Set the shares and margins yourself with the controls below the chart"
+PASSTHROUGH_SUBTITLE = (
+    "Each layer keeps its gross margin of what reaches it and passes a share of its costs up the chain; the layers "
+    "sum to the dollar. The same formula as the chapter's model. The two margins start at the sourced medians; the "
+    "three shares are our assumptions."
+)
 
 
 PASSTHROUGH_HEADLINE = (
     "'Of each application dollar, ' + "
     + vega_pct("datum.passed_up_cents", "¢")
-    + " + ' flows up to model providers, clouds and chip makers; the application keeps ' + "
+    + " + ' flows up to\\n' + 'model providers, clouds and chip makers;\\n' + 'the application keeps ' + "
     + vega_pct("datum.app_keeps_cents", "¢")
     + " + '.'"
 )
