@@ -942,13 +942,14 @@ def deal_graph(
     heads = pd.DataFrame(
         {
             "x": [COLUMN_X[c] + NODE_WIDTH[c] / 2 for c in ("investor", "lab", "seller")],
-            "text": ["Investors (equity) →", "→ The labs →", "→ Sellers of compute"],
+            # Short lines, so the three heads stay apart in a phone's column (money flows left to right).
+            "text": ["Investors\n(equity) →", "The labs →", "Sellers of\ncompute"],
         }
     )
     layers.append(
         alt.Chart(heads)
-        .mark_text(fontSize=11, fontWeight="bold", color="#555", baseline="bottom")
-        .encode(x=x, y=alt.value(-36), text="text:N")
+        .mark_text(fontSize=11, fontWeight="bold", color="#555", baseline="bottom", lineBreak="\n", lineHeight=12)
+        .encode(x=x, y=alt.value(-42), text="text:N")
     )
     top = bands[bands["disclosed"]].nlargest(5, "amount")
     key = (
