@@ -146,7 +146,8 @@ def robustness_grid() -> str:
     cpu = time.process_time() - cpu
     per_chapter = ", ".join(f"{g.name} {1000 * g.seconds / g.size:.0f} ms/run" for g in grid.grids.values())
     return (
-        f"{grid.describe()}; {seconds:.1f} s in all ({cpu:.1f} s CPU) in {report.GRID_JOBS} process; {per_chapter}"
+        f"{grid.describe()}; {seconds:.1f} s in all ({cpu:.1f} s CPU in this process) in {report.GRID_JOBS} "
+        f"processes, groups {report.GRID_GROUPS}; {per_chapter}"
         "   target: a few seconds"
     )
 

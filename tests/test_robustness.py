@@ -250,9 +250,13 @@ def test_settings_apply_to_every_grid_run_but_choices_still_vary():
     assert seen == [{"cut": 1, "draws": 0}, {"cut": 2, "draws": 0}]
 
 
-def test_worker_processes_give_the_same_grid_as_one_process():
+@pytest.mark.parametrize("groups", [None, [["backlog"], ["circular"]], [["circular"]]])
+def test_worker_processes_give_the_same_grid_as_one_process(groups):
+    """Chunks of each chapter across workers (no groups), or whole groups of chapters, one here and the others in
+    workers (a chapter in no group runs here): the same grid as one process."""
     serial = robustness(RUNNERS, BASE, TABLES, ["C3", "C6"])
-    parallel = robustness(RUNNERS, BASE, TABLES, ["C3", "C6"], jobs=2)
+    parallel = robustness(RUNNERS, BASE, TABLES, ["C3", "C6"], jobs=2, groups=groups)
+    assert set(parallel.grids) == set(serial.grids)
     for claim in ("C3", "C6"):
         assert parallel.claims[claim].shares == serial.claims[claim].shares
         assert [f.text() for f in parallel.claims[claim].flips] == [f.text() for f in serial.claims[claim].flips]

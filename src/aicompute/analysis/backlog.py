@@ -15,7 +15,7 @@ import pandas as pd
 
 from aicompute.analysis.labs import latest_figure
 from aicompute.analysis.memo import same_tables
-from aicompute.analysis.records import ChapterResult, RecordBook
+from aicompute.analysis.records import ChapterResult, Later, RecordBook
 from aicompute.analysis.vocabulary import BASIS_RANK, LABS, PROVIDERS
 
 # Preference when one quarter has several headline figures: the company's own figure first.
@@ -864,17 +864,24 @@ def sources_by_provider(estimates: pd.DataFrame) -> dict[str, list[str]]:
 
 
 def _record_series(book: RecordBook, series: pd.DataFrame, deals: pd.DataFrame, p: dict) -> dict[str, pd.DataFrame]:
-    in_series = series[series["provider"].isin(p["providers"]) & (series["period_end"] <= p["as_of"])]
-    jump = in_series.sort_values("period_end").groupby("provider")["value"].agg(["first", "last"])
+    in_series, growth = series_growth(series, p["providers"], p["as_of"])
     book.record(
         "combined_backlog_growth",
-        100 * (jump["last"].sum() / jump["first"].sum() - 1),
+        growth,
         unit="pct",
         label="Growth of the providers' combined backlog from their first to latest sourced quarter",
         sources=in_series["sources"],
         chart="series",
     )
     return {"series": in_series, "deals": deal_markers(deals, p["providers"])}
+
+
+@same_tables()
+def series_growth(series: pd.DataFrame, providers: list[str], as_of: pd.Timestamp) -> tuple[pd.DataFrame, float]:
+    """The providers' quarters up to ``as_of``, and their combined growth (percent) from first to latest quarter."""
+    in_series = series[series["provider"].isin(providers) & (series["period_end"] <= as_of)]
+    jump = in_series.sort_values("period_end").groupby("provider")["value"].agg(["first", "last"])
+    return in_series, float(100 * (jump["last"].sum() / jump["first"].sum() - 1))
 
 
 def _record_ex_lab_growth(
@@ -1040,5 +1047,9 @@ def _record_concentration(book: RecordBook, concentration: pd.DataFrame) -> dict
                 sources=sources,
                 label=f"{company}'s largest customer's share of revenue ({period_end:%Y-%m})",
             )
-    shares = concentration[concentration["measure"] == "revenue_share"].dropna(subset=["period_end"])
-    return {"customer_concentration": shares}
+    return {"customer_concentration": Later(lambda: revenue_shares(concentration))}
+
+
+def revenue_shares(concentration: pd.DataFrame) -> pd.DataFrame:
+    """The dated revenue-share rows of the customer-concentration table (the chapter's table of them)."""
+    return concentration[concentration["measure"] == "revenue_share"].dropna(subset=["period_end"])

@@ -24,9 +24,11 @@ CHAPTERS = ("backlog", "circular", "passthrough", "absorption", "quality")
 # Parameters of every robustness-grid run that change no record a verdict reads: the Monte Carlo records never feed
 # a rule (research/rules/absorption.md), so the grid runs without draws to stay within seconds.
 GRID_SETTINGS: dict[str, dict[str, Any]] = {"absorption": {"draws": 0}}
-# Worker processes for the grid: one, because the runs share the parts they have in common (aicompute.analysis.memo)
-# within a process; each worker would rebuild them and pay an interpreter start-up (measured: slower on two cores).
-GRID_JOBS = 1
+# The grid on two cores: the chapters in two groups of about equal work, the first in the kernel's own process, the
+# second in one worker. A group keeps together the chapters that share remembered parts (aicompute.analysis.memo):
+# quality re-runs the backlog chapter's split. Splitting a chapter's runs across workers would build them twice.
+GRID_JOBS = 2
+GRID_GROUPS = (("backlog", "quality"), ("absorption", "circular", "passthrough"))
 
 
 def chapter_modules(names: Sequence[str] = CHAPTERS) -> dict[str, ModuleType]:
@@ -130,7 +132,7 @@ def run_robustness(
     centre = complete_parameters(params or {}, tuple(chapter_runners))
     tables = tables_for(chapter_runners) if chapter_runners else {}
     settings = {name: GRID_SETTINGS[name] for name in chapter_runners if name in GRID_SETTINGS}
-    return robustness(chapter_runners, centre, tables, claim_ids, settings=settings, jobs=GRID_JOBS)
+    return robustness(chapter_runners, centre, tables, claim_ids, settings=settings, jobs=GRID_JOBS, groups=GRID_GROUPS)
 
 
 def centre_disagreements(verdicts: Sequence[Verdict], grid: GridReport) -> list[str]:

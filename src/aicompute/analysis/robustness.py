@@ -165,12 +165,15 @@ def run_grids(
     tables: Mapping[str, Any],
     settings: Mapping[str, Mapping[str, Any]] | None = None,
     jobs: int = 1,
+    groups: Sequence[Sequence[str]] | None = None,
 ) -> dict[str, ChapterGrid]:
     """Every chapter over its own choices: ``{chapter: ChapterGrid}``.
 
     ``settings`` are parameters for every grid run that change no record a rule reads (e.g. no Monte Carlo draws).
     With ``jobs`` > 1 the runs are split into chunks and run in that many worker processes (the runs are pure, so
-    the order in which they finish changes nothing).
+    the order in which they finish changes nothing). With ``groups`` as well, each group of chapters runs whole in one
+    process — the first in this one — so chapters that share remembered parts (:mod:`aicompute.analysis.memo`) build
+    them once.
     """
     settings = settings or {}
     plans: dict[str, tuple[ChapterRunner, dict, list, int, list]] = {}
@@ -186,10 +189,9 @@ def run_grids(
     books: dict[str, list[dict[str, Record]]] = {}
     seconds: dict[str, float] = {}
     if jobs <= 1:
-        for name, (runner, own, _, _, params) in plans.items():
-            start = time.perf_counter()
-            books[name] = _run_specs(runner.run, own, params)
-            seconds[name] = time.perf_counter() - start
+        books, seconds = _run_chapters(plans)
+    elif groups:
+        books, seconds = _run_groups(plans, groups)
     else:
         books, seconds = _run_in_workers(plans, jobs)
     return {
@@ -198,6 +200,43 @@ def run_grids(
         )
         for name, (runner, _, specs, central, _) in plans.items()
     }
+
+
+def _run_chapters(plans: Mapping[str, tuple]) -> tuple[dict[str, list], dict[str, float]]:
+    """Each chapter's runs in this process, one chapter after another (module-level: a worker runs a group so)."""
+    books: dict[str, list] = {}
+    seconds: dict[str, float] = {}
+    for name, (runner, own, _, _, params) in plans.items():
+        start = time.perf_counter()
+        books[name] = _run_specs(runner.run, own, params)
+        seconds[name] = time.perf_counter() - start
+    return books, seconds
+
+
+def _run_groups(
+    plans: Mapping[str, tuple], groups: Sequence[Sequence[str]]
+) -> tuple[dict[str, list], dict[str, float]]:
+    """The first group's chapters here and every other group in a fresh worker process of its own, at once.
+
+    Chapters missing from every group join the first. A group's plans travel in one message, so its chapters share
+    the same table objects in the worker (the memo keys on them).
+    """
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    placed = [[name for name in group if name in plans] for group in groups]
+    rest = [name for name in plans if not any(name in group for group in placed)]
+    placed = [placed[0] + rest, *placed[1:]] if placed else [rest]
+    local, remote = placed[0], [group for group in placed[1:] if group]
+    books: dict[str, list] = {}
+    seconds: dict[str, float] = {}
+    with ProcessPoolExecutor(max_workers=max(1, len(remote)), mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = [pool.submit(_run_chapters, {name: plans[name] for name in group}) for group in remote]
+        here = _run_chapters({name: plans[name] for name in local})
+        for part_books, part_seconds in [here, *(future.result() for future in futures)]:
+            books.update(part_books)
+            seconds.update(part_seconds)
+    return books, seconds
 
 
 def _run_in_workers(plans: Mapping[str, tuple], jobs: int) -> tuple[dict[str, list], dict[str, float]]:
@@ -346,10 +385,11 @@ def robustness(
     rules: Mapping[str, Rule] = RULES,
     settings: Mapping[str, Mapping[str, Any]] | None = None,
     jobs: int = 1,
+    groups: Sequence[Sequence[str]] | None = None,
 ) -> GridReport:
     """Run the chapters over their grids and evaluate the claims whose chapters all ran (others are skipped)."""
     start = time.perf_counter()
-    grids = run_grids(runners, base_params, tables, settings, jobs)
+    grids = run_grids(runners, base_params, tables, settings, jobs, groups)
     ran = time.perf_counter() - start
     wanted = list(claim_ids) if claim_ids is not None else list(rules)
     covered = [c for c in wanted if all(ch in grids for ch in rules[c].chapters())]
