@@ -451,3 +451,32 @@ def test_other_builders_are_readable_and_draw():
     for chart in built:
         check_readable(chart.to_dict())
         draws(chart)
+
+
+def test_ladder_labels_shrink_with_the_drawn_width_instead_of_overlapping():
+    """A segment is labelled '$Xbn · Y%' where its drawn width holds that (76 px), 'Y%' where it holds 26 px, else not
+    at all. Worked by hand: at 300 px a 20% segment is 60 px ('20%'), at 700 px 140 px ('$20bn · 20%'); a 5% segment
+    is 15 px or 35 px (nothing, then '5%')."""
+    import re
+
+    from aicompute.analysis import quality
+
+    items = pd.DataFrame(
+        {
+            "holder": ["Lab"] * 3,
+            "payer": ["Lab"] * 3,
+            "amount": [75.0, 20.0, 5.0],
+            "tier": ["not_disclosed", "unconfirmed", "letter_of_intent"],
+        }
+    )
+    spec = quality_charts.ladder_chart(
+        quality._labelled(quality.ladder(items, {})), title="t", subtitle="s", total_label="All"
+    ).to_dict()
+
+    def labels(width: int) -> list[str]:
+        svg = vlc.vegalite_to_svg({**spec, "width": width})
+        return [t for t in re.findall(r"<text[^>]*>([^<]*)</text>", svg) if "%" in t and "Share" not in t]
+
+    # Each segment twice: the lab's bar and the total's.
+    assert sorted(labels(300)) == sorted(["$75bn · 75%", "20%"] * 2)
+    assert sorted(labels(700)) == sorted(["$75bn · 75%", "$20bn · 20%", "5%"] * 2)

@@ -31,13 +31,19 @@ def ladder_frame(ladder: pd.DataFrame, total_label: str) -> pd.DataFrame:
     frame["start"] = frame["end"] - frame["share_pct"]
     frame["middle"] = (frame["start"] + frame["end"]) / 2
     pairs = zip(frame["amount"], frame["share_pct"], strict=True)
-    # Only segments wide enough for the text get it; the tooltip carries every segment's numbers.
-    frame["label"] = [f"${a:,.0f}bn · {s:.0f}%" if s >= 12 else (f"{s:.0f}%" if s >= 4 else "") for a, s in pairs]
+    # The chart shows a segment's label only where its drawn width holds it (see ladder_chart); the tooltip carries
+    # every segment's numbers.
+    frame["label"] = [f"${a:,.0f}bn · {s:.0f}%" for a, s in pairs]
+    frame["short_label"] = frame["share_pct"].map(lambda s: f"{s:.0f}%")
     frame["amount_text"] = frame["amount"].map(lambda a: f"${a:,.1f}bn")
     frame["share_text"] = frame["share_pct"].map(lambda s: f"{s:.0f}%")
     frame["total_text"] = frame.groupby("holder")["amount"].transform("sum").map(lambda a: f"${a:,.0f}bn")
     frame["text_color"] = ["white" if tier in _DARK_TIERS else "black" for tier in frame["tier_label"]]
     return frame
+
+
+# Drawn widths (px) a segment needs for its label at 10 px: '$441bn · 54%', or just '54%'.
+LONG_LABEL_PX, SHORT_LABEL_PX = 76, 26
 
 
 def ladder_chart(
@@ -72,8 +78,16 @@ def ladder_chart(
             legend=alt.Legend(orient="top", columns=legend_columns(2), labelLimit=0),
         ),
     )
-    text = base.mark_text(baseline="middle", fontSize=10).encode(
-        x="middle:Q", text="label:N", color=alt.Color("text_color:N", scale=None)
+    # '$441bn · 54%' where the segment is at least LONG_LABEL_PX wide as drawn, '54%' where SHORT_LABEL_PX, else none:
+    # the chart's width is the column's, so a phone shows fewer labels rather than overlapping ones.
+    segment_px = "datum.share_pct * width / 100"
+    text = (
+        base.transform_calculate(
+            shown=f"{segment_px} >= {LONG_LABEL_PX} ? datum.label : "
+            f"({segment_px} >= {SHORT_LABEL_PX} ? datum.short_label : '')"
+        )
+        .mark_text(baseline="middle", fontSize=10)
+        .encode(x="middle:Q", text="shown:N", color=alt.Color("text_color:N", scale=None))
     )
     total = frame[frame["holder"] == total_label]
     key = f"{total_label} ({total['total_text'].iloc[0] if not total.empty else ''}): " + "; ".join(
