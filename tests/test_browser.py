@@ -158,13 +158,16 @@ def test_the_bottom_line_and_verdict_tally_are_on_the_first_screen(page_session)
         assert 0 <= where["top"] and where["bottom"] <= 900, (selector, where)
 
 
-def test_on_a_phone_nothing_overflows_and_the_bottom_line_starts_on_the_first_screen(page_session):
+def test_on_a_phone_nothing_overflows_and_the_bottom_line_is_on_the_first_screen(page_session):
+    """At 390x844: the question, the verdict tally, the three numbers with their ranges and the biggest caveat."""
     phone = offline_page(page_session["browser"], [], width=390, height=844)
     phone.goto(page_session["url"])
     phone.wait_for_function(ALL_DRAWN, timeout=30_000)
     assert phone.evaluate("document.scrollingElement.scrollWidth") <= 390
     assert box(phone, ".bottom-line")["top"] < 844 / 2
-    assert box(phone, ".bottom-line .verdict-tally")["bottom"] <= 844
+    for selector in (".bottom-line .verdict-tally", ".bottom-line .card-grid", ".bottom-line .biggest-caveat"):
+        assert box(phone, selector)["bottom"] <= 844, (selector, box(phone, selector))
+    assert phone.evaluate("document.querySelectorAll('.bottom-line .card .card-range').length") == 3
     assert phone.evaluate("getComputedStyle(document.querySelector('.side-nav')).display") == "none"
     phone.close()
 

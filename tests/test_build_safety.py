@@ -202,3 +202,23 @@ def test_unexpected_error_is_one_line_with_the_log_path(tiny_project):
     assert "Traceback" not in result.stderr and ".build/logs/build-" in result.stderr
     log = next((tiny_project / ".build" / "logs").glob("build-*.log")).read_text()
     assert "Traceback" in log
+
+
+def test_the_notebook_cache_key_follows_the_fragment_templates_but_not_the_page_template(tmp_path, monkeypatch):
+    """The bottom line and the ledger are rendered inside notebooks from present/templates/fragments: editing one must
+    re-run the notebooks (a cached notebook would keep the old HTML). The page's own template only shapes the page."""
+    import shutil
+
+    from aicompute import paths
+    from aicompute.build import run
+
+    package = tmp_path / "aicompute"
+    shutil.copytree(paths.PACKAGE, package, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(paths, "PACKAGE", package)
+    before = run.notebook_code_hash()
+    page = package / "present" / "templates" / "aicompute" / "index.html.j2"
+    page.write_text(page.read_text(encoding="utf-8") + "\n{# page only #}\n", encoding="utf-8")
+    assert run.notebook_code_hash() == before
+    fragment = package / "present" / "templates" / "fragments" / "bottom_line.html.j2"
+    fragment.write_text(fragment.read_text(encoding="utf-8") + "\n{# in a notebook's output #}\n", encoding="utf-8")
+    assert run.notebook_code_hash() != before

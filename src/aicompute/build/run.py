@@ -88,10 +88,22 @@ def tree_hash(root: Path, patterns: tuple[str, ...], exclude: Callable[[Path], b
     return digest(*[f"{p.relative_to(root)}\0".encode() + p.read_bytes() for p in files])
 
 
+# The page's own template (nbconvert's): it shapes the merged page, never a notebook's output.
+PAGE_TEMPLATE = ("present", "templates", "aicompute")
+
+
 def _build_only(path: Path) -> bool:
     """Package files that only check inputs or assemble the report: they change the page, not a notebook's output."""
     relative = path.relative_to(paths.PACKAGE)
+    if relative.parts[: len(PAGE_TEMPLATE)] == PAGE_TEMPLATE:
+        return True
     return relative.parts[0] in {"build", "cli.py", "__main__.py"} or "__pycache__" in relative.parts
+
+
+def notebook_code_hash() -> str:
+    """What every notebook's cache entry keys on from the package: its Python and the fragment templates notebooks
+    render into their outputs (the bottom line, the ledger), so an edit to either re-runs the notebooks."""
+    return tree_hash(paths.PACKAGE, ("*.py", "*.j2"), exclude=_build_only)
 
 
 def table_hashes() -> dict[str, str]:
@@ -406,7 +418,7 @@ def _build_locked(
     data_hash = tree_hash(paths.DATA, ("*.csv", "*.json", "*.md"))
     validate_data(data_hash, options.force)
     validated = time.perf_counter()
-    code_hash = tree_hash(paths.PACKAGE, ("*.py",), exclude=_build_only)
+    code_hash = notebook_code_hash()
     report_code_hash = tree_hash(
         paths.PACKAGE, ("*.py", "*.j2", "*.css", "*.json"), exclude=lambda p: "__pycache__" in p.parts
     )
