@@ -222,3 +222,19 @@ def test_the_notebook_cache_key_follows_the_fragment_templates_but_not_the_page_
     fragment = package / "present" / "templates" / "fragments" / "bottom_line.html.j2"
     fragment.write_text(fragment.read_text(encoding="utf-8") + "\n{# in a notebook's output #}\n", encoding="utf-8")
     assert run.notebook_code_hash() != before
+
+
+def test_a_chart_that_cannot_be_drawn_exits_1_naming_notebook_and_chart(monkeypatch, capsys):
+    """Not 'unexpected error' (70): the message says which notebook's which chart, and that nothing was published."""
+    from aicompute import cli
+    from aicompute.build import run
+    from aicompute.build.export import FigureExportFailed
+
+    def broken_chart(options, log=print):
+        raise FigureExportFailed("notebook 'backlog': chart 'snapshot' could not be drawn: unknown transform")
+
+    monkeypatch.setattr(run, "build", broken_chart)
+    assert cli.main(["build", "--no-progress"]) == 1
+    err = capsys.readouterr().err
+    assert "notebook 'backlog': chart 'snapshot' could not be drawn" in err
+    assert "left as they were" in err and "unexpected" not in err

@@ -14,8 +14,9 @@ from pathlib import Path
 
 from aicompute import paths
 
-# Exit codes: 0 success; 1 a notebook failed; 2 bad data, parameters or output folders (the input is at fault);
-# 70 an unexpected error (details in the build log); 75 another build of this checkout is running (try again).
+# Exit codes: 0 success; 1 a notebook failed (or a chart it showed cannot be drawn); 2 bad data, parameters or output
+# folders (the input is at fault); 70 an unexpected error (details in the build log); 75 another build of this
+# checkout is running (try again).
 EXIT_NOTEBOOK_FAILED = 1
 EXIT_BAD_INPUT = 2
 EXIT_INTERNAL = 70
@@ -148,6 +149,7 @@ def main(argv: list[str] | None = None) -> int:
         os.environ["TZ"] = "UTC"
         if hasattr(time, "tzset"):
             time.tzset()
+    from aicompute.build.export import FigureExportFailed
     from aicompute.build.lock import BuildLocked
     from aicompute.build.publish import PublishError
     from aicompute.build.run import BuildOptions, NotebookFailed, build
@@ -199,6 +201,9 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(EXIT_BAD_INPUT, str(exc), logger)
     except NotebookFailed as exc:
         return _fail(EXIT_NOTEBOOK_FAILED, str(exc), logger)
+    except FigureExportFailed as exc:
+        # A chart a notebook showed cannot be drawn: the notebook's fault, named, not an unexpected error.
+        return _fail(EXIT_NOTEBOOK_FAILED, f"{exc}\nreport/ and figures/ were left as they were.", logger)
     except KeyboardInterrupt:
         return _fail(130, "interrupted; report/ and figures/ were left as they were.", logger)
     except Exception as exc:  # noqa: BLE001 - one line for the user, the traceback in the log
