@@ -21,6 +21,7 @@ from aicompute.present.theme import (
     ENTITY_COLORS,
     FLOW_COLORS,
     FLOW_LABELS,
+    NARROW_PX,
     PAIR_COLORS,
     PART_COLORS,
     SIGN_COLORS,
@@ -900,23 +901,33 @@ def deal_graph(
                 tooltip=node_tips,
             )
         )
-    # The labs' names run up their (wider) bars, in white, with what flows in and out.
+    # The labs' names run up their (wider) bars, in white, with what flows in and out; in a phone's column a bar is too
+    # narrow for three lines, so it carries the name alone (in and out are in its tooltip).
     labs_nf = nf[nf["column"] == "lab"].copy()
     labs_nf["x_mid"] = labs_nf["x"] + NODE_WIDTH["lab"] / 2
+    narrow = f"width < {NARROW_PX}"
     for field, dy, weight, size in (
         ("node", -12, "bold", 12),
         ("in_text", 2, "normal", 10),
         ("out_text", 14, "normal", 10),
     ):
+        shown = f"datum.{field}" if field == "node" else f"{narrow} ? '' : datum.{field}"
         layers.append(
             alt.Chart(labs_nf)
+            .transform_calculate(shown=shown)
             .mark_text(
-                align="center", baseline="middle", angle=270, dy=dy, fontSize=size, fontWeight=weight, color="white"
+                align="center",
+                baseline="middle",
+                angle=270,
+                dy=alt.ExprRef(f"{narrow} ? 0 : {dy}"),
+                fontSize=size,
+                fontWeight=weight,
+                color="white",
             )
             .encode(
                 x=alt.X("x_mid:Q", scale=alt.Scale(domain=[0, 1]), axis=None),
                 y=alt.Y("mid:Q", scale=y_scale),
-                text=f"{field}:N",
+                text="shown:N",
                 tooltip=node_tips,
             )
         )
