@@ -76,6 +76,7 @@ def test_frames_read_from_a_result_are_the_readers_own_and_later_frames_are_buil
     assert list(shared.columns) == ["x"]  # the remembered frame is untouched
     assert result.frames["later"]["y"].tolist() == [2.0] and result.frames["later"] is not result.frames["later"]
     assert built == [1] and result.frames["n"] == 3 and dict(result.frames)["shared"] is not shared
+    assert {**result.frames}["shared"] is not shared
 
 
 def test_every_chapter_gives_the_same_records_from_remembered_parts_as_from_a_fresh_start():

@@ -156,6 +156,8 @@ class OwnCopies(dict):
     def items(self):
         return [(k, self[k]) for k in self]
 
+    # Overriding __iter__ makes dict(frames) and {**frames} read through __getitem__ (CPython copies a dict
+    # subclass item by item only then), so they too get built frames and copies.
     def __iter__(self):
         return super().__iter__()
 
