@@ -356,15 +356,13 @@ def _pick_inputs(cc: pd.DataFrame, p: dict) -> dict:
 
 @same_tables()
 def _inputs_at(cc: pd.DataFrame, as_of: pd.Timestamp, capacity_estimate: str) -> dict:
-    p = {"as_of": as_of, "capacity_estimate": capacity_estimate}
-    if p["capacity_estimate"] not in set(cc["estimate_id"]):
-        raise ValueError(
-            f"capacity_estimate {p['capacity_estimate']!r} is not an estimate_id in data/capacity_cost.csv"
-        )
-    cc = cc[cc["as_of"].isna() | (cc["as_of"] <= p["as_of"])]
-    chosen = cc[cc["estimate_id"] == p["capacity_estimate"]]
+    """:func:`_pick_inputs` for the two parameters it reads (remembered across the grid's other choices)."""
+    if capacity_estimate not in set(cc["estimate_id"]):
+        raise ValueError(f"capacity_estimate {capacity_estimate!r} is not an estimate_id in data/capacity_cost.csv")
+    cc = cc[cc["as_of"].isna() | (cc["as_of"] <= as_of)]
+    chosen = cc[cc["estimate_id"] == capacity_estimate]
     if chosen.empty:
-        raise ValueError(f"capacity_estimate {p['capacity_estimate']!r} is dated after as_of {p['as_of']:%Y-%m-%d}")
+        raise ValueError(f"capacity_estimate {capacity_estimate!r} is dated after as_of {as_of:%Y-%m-%d}")
     return {
         "chosen": chosen,
         "under_construction": cc[cc["metric"] == "capacity_under_construction"],

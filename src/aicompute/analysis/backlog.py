@@ -493,25 +493,16 @@ def haircut_table(split: pd.DataFrame, steps: range = range(0, 101, 10)) -> pd.D
     """Each provider's backlog left after haircuts of 0%, 10%, ... 100% on the labs' amounts."""
     for haircut in steps:
         check_pct("haircut_pct", haircut)
-    labs = split[list(LABS)].fillna(0).sum(axis=1).to_numpy()
-    cuts = np.repeat(np.asarray(list(steps), dtype=float), len(split))
+    cuts = np.repeat(np.asarray(list(steps)), len(split))
+    labs = np.tile(split[list(LABS)].fillna(0).sum(axis=1).to_numpy(), len(steps))
+    backlog = np.tile(split["backlog"].to_numpy(), len(steps))
     return pd.DataFrame(
         {
             "provider": np.tile(split["provider"].to_numpy(), len(steps)),
-            "haircut_pct": np.repeat(list(steps), len(split)),
-            "backlog_after_haircut": after_haircut(
-                np.tile(split["backlog"].to_numpy(), len(steps)), np.tile(labs, len(steps)), cuts
-            ),
+            "haircut_pct": cuts,
+            "backlog_after_haircut": after_haircut(backlog, labs, cuts),
         }
     )
-
-
-def snapshot_split_from(split: pd.DataFrame, haircut_pct: float) -> pd.DataFrame:
-    """Re-apply a haircut to an existing split (same estimate choice)."""
-    check_pct("haircut_pct", haircut_pct)
-    out = split.copy()
-    out["backlog_after_haircut"] = after_haircut(out["backlog"], out[list(LABS)].fillna(0).sum(axis=1), haircut_pct)
-    return out
 
 
 def after_haircut(backlog, labs_amount, haircut_pct: float):

@@ -371,29 +371,24 @@ def _end_demand(
     openai_ai_app_share_of_api_pct: float,
     ai_app_share_of_api_pct: float | None,
 ) -> list[EndDemand]:
-    params = {
-        "as_of": as_of,
-        "openai_ai_app_share_of_api_pct": openai_ai_app_share_of_api_pct,
-        "ai_app_share_of_api_pct": ai_app_share_of_api_pct,
-    }
     revenue, _ = cc.lab_revenue(financials, pd.Timestamp(as_of), revenue_basis)
     out = []
     for lab in LABS:
-        consumer = latest_disclosure(quality, lab, "consumer_share_pct", params["as_of"])
-        api = latest_disclosure(quality, lab, "api_share_pct", params["as_of"])
+        consumer = latest_disclosure(quality, lab, "consumer_share_pct", as_of)
+        api = latest_disclosure(quality, lab, "api_share_pct", as_of)
         if len(consumer):
             consumer_pct, mix_sources = float(consumer["value"].median()), tuple(consumer["source_id"])
         elif len(api):
             consumer_pct, mix_sources = 100 - float(api["value"].median()), tuple(api["source_id"])
         else:
             continue
-        apps = latest_disclosure(quality, lab, "ai_app_share_of_api_pct", params["as_of"])
+        apps = latest_disclosure(quality, lab, "ai_app_share_of_api_pct", as_of)
         if lab == "OpenAI" or apps.empty:
-            app_share, app_sources = float(params["openai_ai_app_share_of_api_pct"]), ()
+            app_share, app_sources = float(openai_ai_app_share_of_api_pct), ()
         else:
             app_share, app_sources = float(apps["value"].median()), tuple(apps["source_id"])
-        if params.get("ai_app_share_of_api_pct") is not None:
-            app_share = float(params["ai_app_share_of_api_pct"])
+        if ai_app_share_of_api_pct is not None:
+            app_share = float(ai_app_share_of_api_pct)
         out.append(
             EndDemand(
                 lab,
@@ -446,43 +441,27 @@ def evaluate(
     commitments: pd.DataFrame,
     financials: pd.DataFrame,
     params: dict,
-    memo: dict | None = None,
 ) -> dict:
     """The two ladders under one set of choices (the cheap part of :func:`run`, repeated over the choice grid).
 
-    ``ranges(deals_after_backlog_date)`` gives the backlog chapter's split; ``memo`` keeps it, the split per estimate
-    and the coverage per funding choice across calls, so a grid stays fast.
+    ``ranges(deals_after_backlog_date)`` gives the backlog chapter's split. Its split per estimate and the coverage
+    per funding choice are remembered across calls (:mod:`aicompute.analysis.memo`), so a grid stays fast.
     """
-    memo = {} if memo is None else memo
-    timing = params["deals_after_backlog_date"]
-    if ("ranges", timing) not in memo:
-        memo[("ranges", timing)] = ranges(timing)
-    split_key = ("split", params["estimate"], timing)
-    if split_key not in memo:
-        memo[split_key] = bk.snapshot_split(memo[("ranges", timing)], params["estimate"], 0.0)
-    split = memo[split_key]
-    cover_key = (
-        "coverage",
-        params["funded_by"],
-        float(params["contract_years"]),
-        float(params["horizon_years"]),
-        params["revenue_basis"],
+    split_ranges = ranges(params["deals_after_backlog_date"])
+    split = bk.snapshot_split(split_ranges, params["estimate"], 0.0)
+    coverage = coverage_by_lab(
+        commitments,
+        financials,
+        params["as_of"],
+        contract_years=float(params["contract_years"]),
+        funded_by=params["funded_by"],
+        horizon_years=float(params["horizon_years"]),
+        revenue_basis=params["revenue_basis"],
     )
-    if cover_key not in memo:
-        memo[cover_key] = coverage_by_lab(
-            commitments,
-            financials,
-            params["as_of"],
-            contract_years=float(params["contract_years"]),
-            funded_by=params["funded_by"],
-            horizon_years=float(params["horizon_years"]),
-            revenue_basis=params["revenue_basis"],
-        )
-    coverage = memo[cover_key]
     cover = dict(zip(coverage["lab"], coverage["coverage"], strict=True))
     items = backlog_items(
         split,
-        memo[("ranges", timing)],
+        split_ranges,
         commitments,
         other_customers_tier=params["other_customers_tier"],
         short_notice_days=float(params["short_notice_days"]),
@@ -521,8 +500,7 @@ def run(tables: dict[str, pd.DataFrame], params: dict, *, choice_ranges: bool = 
         return backlog_ranges(tables, as_of, timing)
 
     commitments = lab_commitments(tables, as_of)
-    memo: dict = {}
-    central = evaluate(ranges, commitments, financials, params, memo)
+    central = evaluate(ranges, commitments, financials, params)
 
     # The spread of each tier's share across the defensible choices that touch the ladders.
     spread: dict[str, list[float]] = {}
@@ -530,7 +508,7 @@ def run(tables: dict[str, pd.DataFrame], params: dict, *, choice_ranges: bool = 
     if not choice_ranges:
         ladder_choices = {"estimate": CHOICES["estimate"]}
     for choice in grid(params, ladder_choices):
-        result = evaluate(ranges, commitments, financials, choice, memo)
+        result = evaluate(ranges, commitments, financials, choice)
         for view in ("backlog", "commitment"):
             for tier, share in shares(result[f"{view}_ladder"]).items():
                 spread.setdefault(f"{view}.{tier}", []).append(float(share))

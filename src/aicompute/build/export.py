@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from aicompute import paths
-from aicompute.present.output import MIMETYPE, at_width
+from aicompute.present.output import MIMETYPE, VEGA_LITE_VERSION, at_width
 
 FONTS = paths.ROOT / "fonts"
 LOCALE = "en-US"
@@ -74,7 +74,9 @@ def export_figures(nb: dict, notebook: str, target: Path) -> list[Path]:
         prepare_renderer()
         try:
             drawn = at_width(spec)  # a chart that takes its container's width in the page
-            svg = vlc.vegalite_to_svg(drawn, vl_version="v6.4", format_locale=LOCALE, time_format_locale=LOCALE)
+            svg = vlc.vegalite_to_svg(
+                drawn, vl_version=VEGA_LITE_VERSION, format_locale=LOCALE, time_format_locale=LOCALE
+            )
             png = vlc.svg_to_png(svg, scale=2)
         except Exception as exc:  # noqa: BLE001 - the renderer raises bare ValueErrors with a Rust backtrace
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
